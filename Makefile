@@ -1,0 +1,40 @@
+# flightdeck: the commands a developer and CI use. `make help` lists them.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
+export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
+
+.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+up: ## run the whole pipeline locally (Postgres, Pub/Sub emulator, ingest, serve, publish)
+	@scripts/up.sh
+
+down: ## stop everything `make up` started
+	@scripts/down.sh
+
+build: ## debug build of the binary
+	cargo build --locked -p flightdeck
+
+release: ## optimized build of the binary
+	cargo build --locked --release -p flightdeck
+
+fmt: ## format the Rust code
+	cargo fmt --all
+
+lint: ## fmt check + clippy with warnings denied
+	cargo fmt --all -- --check
+	cargo clippy --locked --all-targets -- -D warnings
+
+test: ## everything CI proves: set-up, lints, unit + integration tests, infra and delivery checks
+	@scripts/test.sh
+
+test-rust: ## unit + integration tests only (services must be running: scripts/services.sh)
+	@scripts/test-rust.sh
+
+lint-infra: ## offline Terraform checks (fmt, checkov + custom policies, trivy, structural tests)
+	@scripts/lint-infra.sh
+
+lint-delivery: ## offline delivery checks (actionlint, zizmor, checkov, hadolint, yamllint, shellcheck, cargo-deny)
+	@scripts/lint-delivery.sh
