@@ -1,1 +1,149 @@
-fn main() {}
+//! `flightdeck <command>`: the single binary behind every flightdeck process.
+
+use clap::{Parser, Subcommand};
+use flightdeck::config::{
+    ConfigError, DatabaseSettings, HttpSettings, IngestSettings, ProcessEnv, PubSubSettings,
+    TelemetrySettings,
+};
+use flightdeck::pubsub::publish::{self, PublishOptions};
+use flightdeck::{db, pubsub, startup, telemetry};
+use std::process::ExitCode;
+
+/// Flight events from Pub/Sub into PostgreSQL, served over HTTP. Every setting is read from
+/// the environment; see the README's configuration table.
+#[derive(Parser)]
+#[command(name = "flightdeck", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the embedded database migrations (idempotent).
+    Migrate,
+    /// Serve the HTTP API on PORT and Prometheus metrics on METRICS_PORT.
+    Serve,
+    /// Pull from the subscription and store events; health on PORT, metrics on METRICS_PORT.
+    Ingest,
+    /// Publish synthetic flight events to the topic.
+    Publish(PublishArgs),
+    /// Create the topic, dead-letter topic and subscription when missing (emulator, local runs).
+    PubsubSetup,
+}
+
+#[derive(clap::Args)]
+struct PublishArgs {
+    /// Messages per second (0 = as fast as possible).
+    #[arg(long, env = "PUBLISH_RATE", default_value_t = 50.0, value_parser = non_negative)]
+    rate: f64,
+    /// Number of messages; runs until interrupted when omitted.
+    #[arg(long, env = "PUBLISH_COUNT")]
+    count: Option<u64>,
+    /// Share of deliberately invalid messages, 0 to 1.
+    #[arg(long, env = "PUBLISH_INVALID_RATIO", default_value_t = 0.0, value_parser = ratio)]
+    invalid_ratio: f64,
+    /// Seed of the event generator (random when omitted).
+    #[arg(long, env = "PUBLISH_SEED")]
+    seed: Option<u64>,
+    /// Flights in flight at once in the generator.
+    #[arg(long, env = "PUBLISH_FLIGHTS", default_value_t = 500)]
+    flights: usize,
+}
+
+fn non_negative(raw: &str) -> Result<f64, String> {
+    raw.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("{raw:?} is not a number >= 0"))
+}
+
+fn ratio(raw: &str) -> Result<f64, String> {
+    non_negative(raw)?
+        .le(&1.0)
+        .then(|| raw.parse().expect("checked"))
+        .ok_or_else(|| format!("{raw:?} is not between 0 and 1"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Some(config) = error.downcast_ref::<ConfigError>() {
+                eprintln!("configuration error: {config}");
+                return ExitCode::from(2);
+            }
+            tracing::error!(error = format!("{error:#}"), "flightdeck failed");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let env = ProcessEnv;
+    let telemetry_settings = TelemetrySettings::from_source(&env)?;
+    // Both the Google clients and tonic use rustls; one process-wide provider avoids a panic.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let _guard = telemetry::init_tracing(&telemetry_settings)?;
+    match command {
+        Command::Migrate => {
+            let database = DatabaseSettings::from_source(&env)?;
+            let pool = db::connect(&database, "flightdeck-migrate")?;
+            let mut client = pool.get().await.map_err(|e| {
+                anyhow::anyhow!("cannot connect to DATABASE_URL: {e}; is PostgreSQL running and the database created?")
+            })?;
+            let applied = db::migrations::run(&mut client).await?;
+            tracing::info!(?applied, version = db::migrations::latest_version(), "migrations current");
+            Ok(())
+        }
+        Command::Serve => {
+            let database = DatabaseSettings::from_source(&env)?;
+            let http = HttpSettings::from_source(&env)?;
+            let metrics = telemetry::install_metrics()?;
+            let listeners = startup::Listeners::bind(&http).await?;
+            startup::serve(&database, &http, metrics, listeners, startup::shutdown_on_signals()).await
+        }
+        Command::Ingest => {
+            let database = DatabaseSettings::from_source(&env)?;
+            let http = HttpSettings::from_source(&env)?;
+            let pubsub = PubSubSettings::from_source(&env)?;
+            let ingest = IngestSettings::from_source(&env)?;
+            let metrics = telemetry::install_metrics()?;
+            let listeners = startup::Listeners::bind(&http).await?;
+            let shutdown = startup::shutdown_on_signals();
+            startup::ingest(&database, &pubsub, &ingest, metrics, listeners, shutdown).await
+        }
+        Command::Publish(args) => {
+            let pubsub = PubSubSettings::from_source(&env)?;
+            let options = PublishOptions {
+                rate: args.rate,
+                count: args.count,
+                invalid_ratio: args.invalid_ratio,
+                seed: args.seed.unwrap_or_else(rand::random),
+                active_flights: args.flights.max(1),
+            };
+            let span = tracing::info_span!("publish", topic = %pubsub.topic_path());
+            let report = tracing::Instrument::instrument(
+                publish::run(&pubsub, &options, startup::shutdown_on_signals()),
+                span,
+            )
+            .await?;
+            println!("{}", serde_json::to_string(&report)?);
+            if report.failed > 0 {
+                anyhow::bail!("{} of {} messages failed to publish", report.failed, report.published + report.failed);
+            }
+            Ok(())
+        }
+        Command::PubsubSetup => {
+            let pubsub = PubSubSettings::from_source(&env)?;
+            let ingest = IngestSettings::from_source(&env)?;
+            pubsub::setup::ensure_resources(&pubsub, ingest.ack_deadline).await
+        }
+    }
+}

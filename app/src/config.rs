@@ -1,0 +1,386 @@
+//! Settings read from the environment (12-factor), each failure reported by name with what to do.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A setting that is missing or malformed: names the variable, what is wrong and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+    pub hint: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.name, self.problem, self.hint)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where settings come from: the process environment in production, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Source for HashMap<&str, &str> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).map(|v| v.to_string())
+    }
+}
+
+fn present(source: &dyn Source, name: &str) -> Option<String> {
+    source.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Reads `name` as `T`, falling back to `default`; `expected` describes a valid value.
+fn parsed<T: FromStr>(
+    source: &dyn Source,
+    name: &'static str,
+    default: T,
+    expected: &str,
+    valid: impl Fn(&T) -> bool,
+) -> Result<T, ConfigError> {
+    let Some(raw) = present(source, name) else {
+        return Ok(default);
+    };
+    match raw.parse::<T>() {
+        Ok(value) if valid(&value) => Ok(value),
+        _ => Err(ConfigError {
+            name,
+            problem: format!("is {raw:?}, which is not {expected}"),
+            hint: format!("set it to {expected} or unset it to use the default"),
+        }),
+    }
+}
+
+fn text(source: &dyn Source, name: &'static str, default: &str) -> String {
+    present(source, name).unwrap_or_else(|| default.to_string())
+}
+
+/// Validates a Pub/Sub resource id (topic, subscription, project) so typos fail at start-up.
+fn resource_id(
+    source: &dyn Source,
+    name: &'static str,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let value = text(source, name, default);
+    let ok = (3..=255).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_alphabetic())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.~+%".contains(c));
+    if ok {
+        Ok(value)
+    } else {
+        Err(ConfigError {
+            name,
+            problem: format!("is {value:?}, which is not a valid resource id"),
+            hint: "use 3-255 characters starting with a letter: letters, digits, - _ . ~ + %"
+                .into(),
+        })
+    }
+}
+
+/// Database connection and pool settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_max: usize,
+    pub statement_timeout: Duration,
+}
+
+impl DatabaseSettings {
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        let url = present(source, "DATABASE_URL").ok_or_else(|| ConfigError {
+            name: "DATABASE_URL",
+            problem: "is not set".into(),
+            hint: "export it (e.g. postgres://postgres@127.0.0.1:5432/flightdeck) or run `make up`"
+                .into(),
+        })?;
+        if url.parse::<tokio_postgres::Config>().is_err() {
+            return Err(ConfigError {
+                name: "DATABASE_URL",
+                problem: "is not a valid PostgreSQL connection string".into(),
+                hint: "use the form postgres://USER[:PASSWORD]@HOST:PORT/DATABASE".into(),
+            });
+        }
+        let default_pool = std::thread::available_parallelism().map_or(4, |n| n.get() * 4);
+        Ok(Self {
+            url,
+            pool_max: parsed(
+                source,
+                "DB_POOL_MAX",
+                default_pool,
+                "an integer from 1 to 1000",
+                |n| (1..=1000).contains(n),
+            )?,
+            statement_timeout: Duration::from_millis(parsed(
+                source,
+                "DB_STATEMENT_TIMEOUT_MS",
+                5_000,
+                "an integer of milliseconds from 100 to 600000",
+                |n: &u64| (100..=600_000).contains(n),
+            )?),
+        })
+    }
+}
+
+/// Pub/Sub project, resource names and the optional emulator endpoint.
+#[derive(Debug, Clone)]
+pub struct PubSubSettings {
+    pub project: String,
+    pub emulator_host: Option<String>,
+    pub topic: String,
+    pub subscription: String,
+    pub dlq_topic: String,
+}
+
+impl PubSubSettings {
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        let emulator_host = present(source, "PUBSUB_EMULATOR_HOST");
+        if let Some(host) = &emulator_host {
+            let valid = host
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+            if !valid {
+                return Err(ConfigError {
+                    name: "PUBSUB_EMULATOR_HOST",
+                    problem: format!("is {host:?}, which is not HOST:PORT"),
+                    hint: "set it to the emulator address, e.g. 127.0.0.1:8085, or unset it to use Google Cloud".into(),
+                });
+            }
+        }
+        Ok(Self {
+            project: resource_id(source, "GOOGLE_CLOUD_PROJECT", "flightdeck-local")?,
+            emulator_host,
+            topic: resource_id(source, "PUBSUB_TOPIC", "flight-events")?,
+            subscription: resource_id(source, "PUBSUB_SUBSCRIPTION", "flight-events-ingest")?,
+            dlq_topic: resource_id(source, "PUBSUB_DLQ_TOPIC", "flight-events-dlq")?,
+        })
+    }
+
+    pub fn topic_path(&self) -> String {
+        format!("projects/{}/topics/{}", self.project, self.topic)
+    }
+
+    pub fn dlq_topic_path(&self) -> String {
+        format!("projects/{}/topics/{}", self.project, self.dlq_topic)
+    }
+
+    pub fn subscription_path(&self) -> String {
+        format!("projects/{}/subscriptions/{}", self.project, self.subscription)
+    }
+}
+
+/// How the subscriber pulls and batches.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    pub streams: usize,
+    pub batch_max: usize,
+    pub batch_wait: Duration,
+    pub ack_deadline: Duration,
+}
+
+impl IngestSettings {
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            streams: parsed(source, "INGEST_STREAMS", 4, "an integer from 1 to 64", |n| {
+                (1..=64).contains(n)
+            })?,
+            batch_max: parsed(
+                source,
+                "INGEST_BATCH_MAX",
+                1000,
+                "an integer from 1 to 50000",
+                |n| (1..=50_000).contains(n),
+            )?,
+            batch_wait: Duration::from_millis(parsed(
+                source,
+                "INGEST_BATCH_WAIT_MS",
+                200,
+                "an integer of milliseconds from 1 to 60000",
+                |n: &u64| (1..=60_000).contains(n),
+            )?),
+            ack_deadline: Duration::from_secs(parsed(
+                source,
+                "INGEST_ACK_DEADLINE_SECONDS",
+                30,
+                "an integer of seconds from 10 to 600",
+                |n: &u64| (10..=600).contains(n),
+            )?),
+        })
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl FromStr for LogFormat {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "json" => Ok(Self::Json),
+            "pretty" => Ok(Self::Pretty),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Logging, tracing and build identity.
+#[derive(Debug, Clone)]
+pub struct TelemetrySettings {
+    pub log_format: LogFormat,
+    pub otlp_endpoint: Option<String>,
+    pub service_name: String,
+}
+
+impl TelemetrySettings {
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            log_format: parsed(source, "LOG_FORMAT", LogFormat::Json, "json or pretty", |_| {
+                true
+            })?,
+            otlp_endpoint: present(source, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            service_name: text(source, "OTEL_SERVICE_NAME", "flightdeck"),
+        })
+    }
+}
+
+/// Listeners of the HTTP API (or the ingest health endpoints) and of /metrics.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub host: String,
+    pub port: u16,
+    pub metrics_port: u16,
+    pub request_timeout: Duration,
+    pub cache_ttl: Duration,
+}
+
+impl HttpSettings {
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        let port = parsed(source, "PORT", 8080, "a port number from 0 to 65535", |_| true)?;
+        let metrics_port = parsed(
+            source,
+            "METRICS_PORT",
+            9464,
+            "a port number from 0 to 65535",
+            |_| true,
+        )?;
+        if port == metrics_port && port != 0 {
+            return Err(ConfigError {
+                name: "METRICS_PORT",
+                problem: format!("is {metrics_port}, the same as PORT"),
+                hint: "give /metrics its own port so it is never exposed on the public one".into(),
+            });
+        }
+        Ok(Self {
+            host: text(source, "HOST", "0.0.0.0"),
+            port,
+            metrics_port,
+            request_timeout: Duration::from_millis(parsed(
+                source,
+                "HTTP_REQUEST_TIMEOUT_MS",
+                10_000,
+                "an integer of milliseconds from 100 to 600000",
+                |n: &u64| (100..=600_000).contains(n),
+            )?),
+            cache_ttl: Duration::from_millis(parsed(
+                source,
+                "API_CACHE_TTL_MS",
+                1_000,
+                "an integer of milliseconds from 0 (disabled) to 60000",
+                |n: &u64| *n <= 60_000,
+            )?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_database_url_names_the_variable_and_the_fix() {
+        let err = DatabaseSettings::from_source(&HashMap::new()).unwrap_err();
+        assert_eq!(err.name, "DATABASE_URL");
+        assert!(err.to_string().contains("make up"), "{err}");
+    }
+
+    #[test]
+    fn malformed_number_names_the_variable_and_the_value() {
+        let env = HashMap::from([("INGEST_STREAMS", "four")]);
+        let err = IngestSettings::from_source(&env).unwrap_err();
+        assert_eq!(err.name, "INGEST_STREAMS");
+        assert!(err.to_string().contains("\"four\""), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected() {
+        let env = HashMap::from([("INGEST_BATCH_MAX", "0")]);
+        assert_eq!(
+            IngestSettings::from_source(&env).unwrap_err().name,
+            "INGEST_BATCH_MAX"
+        );
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let ingest = IngestSettings::from_source(&HashMap::new()).unwrap();
+        assert_eq!(
+            (ingest.streams, ingest.batch_max, ingest.batch_wait),
+            (4, 1000, Duration::from_millis(200))
+        );
+        let pubsub = PubSubSettings::from_source(&HashMap::new()).unwrap();
+        assert_eq!(
+            pubsub.subscription_path(),
+            "projects/flightdeck-local/subscriptions/flight-events-ingest"
+        );
+        assert_eq!(pubsub.dlq_topic, "flight-events-dlq");
+        let http = HttpSettings::from_source(&HashMap::new()).unwrap();
+        assert_eq!((http.port, http.metrics_port), (8080, 9464));
+    }
+
+    #[test]
+    fn metrics_port_cannot_share_the_public_port() {
+        let env = HashMap::from([("PORT", "9000"), ("METRICS_PORT", "9000")]);
+        assert_eq!(
+            HttpSettings::from_source(&env).unwrap_err().name,
+            "METRICS_PORT"
+        );
+    }
+
+    #[test]
+    fn emulator_host_must_be_host_and_port() {
+        let env = HashMap::from([("PUBSUB_EMULATOR_HOST", "localhost")]);
+        assert_eq!(
+            PubSubSettings::from_source(&env).unwrap_err().name,
+            "PUBSUB_EMULATOR_HOST"
+        );
+    }
+
+    #[test]
+    fn invalid_log_format_is_rejected() {
+        let env = HashMap::from([("LOG_FORMAT", "xml")]);
+        assert_eq!(
+            TelemetrySettings::from_source(&env).unwrap_err().name,
+            "LOG_FORMAT"
+        );
+    }
+}

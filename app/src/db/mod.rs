@@ -1,0 +1,8 @@
+//! PostgreSQL: connection pool, embedded migrations, the batch writer and the API's read queries.
+
+pub mod migrations;
+pub mod pool;
+pub mod queries;
+pub mod writer;
+
+pub use pool::{Pool, connect};

@@ -1,0 +1,46 @@
+//! Connection pool sized from settings, with a statement timeout and pool gauges.
+
+use crate::config::DatabaseSettings;
+use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod, Runtime};
+use std::time::Duration;
+use tokio_postgres::NoTls;
+
+pub type Pool = deadpool_postgres::Pool;
+
+/// Builds the pool; connections are opened lazily, so this succeeds while the database is down.
+pub fn connect(settings: &DatabaseSettings, application_name: &str) -> anyhow::Result<Pool> {
+    let mut config: tokio_postgres::Config = settings.url.parse()?;
+    config
+        .application_name(application_name)
+        .connect_timeout(Duration::from_secs(3))
+        .keepalives_idle(Duration::from_secs(30))
+        .options(format!(
+            "-c statement_timeout={}",
+            settings.statement_timeout.as_millis()
+        ));
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(settings.pool_max)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(2)))
+        .build()?;
+    metrics::gauge!("flightdeck_db_pool_max").set(settings.pool_max as f64);
+    Ok(pool)
+}
+
+/// Publishes `flightdeck_db_pool_connections{state}` from the pool's status.
+pub fn record_pool_metrics(pool: &Pool) {
+    let status = pool.status();
+    let idle = status.available;
+    let in_use = status.size.saturating_sub(idle);
+    metrics::gauge!("flightdeck_db_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("flightdeck_db_pool_connections", "state" => "in_use").set(in_use as f64);
+}

@@ -1,0 +1,295 @@
+//! Read queries behind the HTTP API: one indexed, prepared statement per request shape.
+
+use crate::domain::{FlightEvent, FlightStatus};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+/// A stored event: the published fields plus when Pub/Sub accepted it and when it was stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StoredEvent {
+    #[serde(flatten)]
+    pub event: FlightEvent,
+    /// Pub/Sub publish time of the message that carried the event.
+    pub published_at: DateTime<Utc>,
+    /// When flightdeck committed the event to the database.
+    pub ingested_at: DateTime<Utc>,
+}
+
+/// Position in the newest-first feed: the last item of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedPosition {
+    pub event_time: DateTime<Utc>,
+    pub event_id: Uuid,
+}
+
+/// Filters of the event feed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EventFilter {
+    pub origin: Option<String>,
+    pub status: Option<FlightStatus>,
+    pub flight_id: Option<String>,
+}
+
+const EVENT_COLUMNS: &str = "event_id, flight_id, airline, flight_number, origin, destination, \
+    status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at";
+
+fn stored_event(row: &Row) -> anyhow::Result<StoredEvent> {
+    let status: &str = row.try_get("status")?;
+    Ok(StoredEvent {
+        event: FlightEvent {
+            event_id: row.try_get("event_id")?,
+            flight_id: row.try_get("flight_id")?,
+            airline: row.try_get("airline")?,
+            flight_number: row.try_get("flight_number")?,
+            origin: row.try_get("origin")?,
+            destination: row.try_get("destination")?,
+            status: FlightStatus::parse(status)
+                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?} in flight_events"))?,
+            scheduled_departure: row.try_get("scheduled_departure")?,
+            actual_departure: row.try_get("actual_departure")?,
+            delay_minutes: row.try_get("delay_minutes")?,
+            event_time: row.try_get("event_time")?,
+        },
+        published_at: row.try_get("published_at")?,
+        ingested_at: row.try_get("ingested_at")?,
+    })
+}
+
+/// Builds the feed query for one combination of filters, so each shape gets its own index.
+fn feed_sql(filter: &EventFilter, after: bool) -> String {
+    let mut conditions = Vec::new();
+    let mut n = 1;
+    for (present, column) in [
+        (filter.origin.is_some(), "origin"),
+        (filter.status.is_some(), "status"),
+        (filter.flight_id.is_some(), "flight_id"),
+    ] {
+        if present {
+            conditions.push(format!("{column} = ${n}"));
+            n += 1;
+        }
+    }
+    if after {
+        conditions.push(format!("(event_time, event_id) < (${}, ${})", n, n + 1));
+        n += 2;
+    }
+    let clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM flight_events {clause} \
+         ORDER BY event_time DESC, event_id DESC LIMIT ${n}"
+    )
+}
+
+/// A page of the feed: at most `limit` events newest first, and whether more follow.
+pub async fn list_events(
+    client: &deadpool_postgres::Client,
+    filter: &EventFilter,
+    after: Option<FeedPosition>,
+    limit: i64,
+) -> anyhow::Result<(Vec<StoredEvent>, bool)> {
+    let statement = client.prepare_cached(&feed_sql(filter, after.is_some())).await?;
+    let status = filter.status.map(FlightStatus::as_str);
+    let fetch = limit + 1;
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::with_capacity(6);
+    if let Some(origin) = &filter.origin {
+        params.push(origin);
+    }
+    if let Some(status) = &status {
+        params.push(status);
+    }
+    if let Some(flight_id) = &filter.flight_id {
+        params.push(flight_id);
+    }
+    if let Some(position) = &after {
+        params.push(&position.event_time);
+        params.push(&position.event_id);
+    }
+    params.push(&fetch);
+    let rows = client.query(&statement, &params).await?;
+    let has_more = rows.len() as i64 > limit;
+    let events = rows
+        .iter()
+        .take(limit as usize)
+        .map(stored_event)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((events, has_more))
+}
+
+/// Current state of one flight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FlightState {
+    pub flight_id: String,
+    pub airline: String,
+    pub flight_number: String,
+    pub origin: String,
+    pub destination: String,
+    pub status: FlightStatus,
+    pub scheduled_departure: DateTime<Utc>,
+    pub actual_departure: Option<DateTime<Utc>>,
+    pub delay_minutes: Option<i32>,
+    /// The event that set this state (the newest by `event_time`, then `event_id`).
+    pub last_event_id: Uuid,
+    pub last_event_time: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The flight's current state, or `None` when no event for it was ever stored.
+pub async fn flight_state(
+    client: &deadpool_postgres::Client,
+    flight_id: &str,
+) -> anyhow::Result<Option<FlightState>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT flight_id, airline, flight_number, origin, destination, status, \
+             scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, \
+             updated_at FROM flights WHERE flight_id = $1",
+        )
+        .await?;
+    let Some(row) = client.query_opt(&statement, &[&flight_id]).await? else {
+        return Ok(None);
+    };
+    let status: &str = row.try_get("status")?;
+    Ok(Some(FlightState {
+        flight_id: row.try_get("flight_id")?,
+        airline: row.try_get("airline")?,
+        flight_number: row.try_get("flight_number")?,
+        origin: row.try_get("origin")?,
+        destination: row.try_get("destination")?,
+        status: FlightStatus::parse(status)
+            .ok_or_else(|| anyhow::anyhow!("unknown status {status:?} in flights"))?,
+        scheduled_departure: row.try_get("scheduled_departure")?,
+        actual_departure: row.try_get("actual_departure")?,
+        delay_minutes: row.try_get("delay_minutes")?,
+        last_event_id: row.try_get("last_event_id")?,
+        last_event_time: row.try_get("last_event_time")?,
+        updated_at: row.try_get("updated_at")?,
+    }))
+}
+
+/// Delay statistics of flights scheduled to depart from one origin on one UTC day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DayDelayStats {
+    pub day: NaiveDate,
+    /// Flights scheduled that day (current state, one per flight).
+    pub flights: i64,
+    /// Flights that departed (status departed or arrived).
+    pub departed: i64,
+    pub cancelled: i64,
+    /// Share of departed flights that left at most 15 minutes late; null when none departed.
+    pub on_time_ratio: Option<f64>,
+    /// Mean delay of departed flights in minutes; null when none departed.
+    pub avg_delay_minutes: Option<f64>,
+    /// 95th percentile delay of departed flights in minutes; null when none departed.
+    pub p95_delay_minutes: Option<f64>,
+}
+
+impl DayDelayStats {
+    fn empty(day: NaiveDate) -> Self {
+        Self {
+            day,
+            flights: 0,
+            departed: 0,
+            cancelled: 0,
+            on_time_ratio: None,
+            avg_delay_minutes: None,
+            p95_delay_minutes: None,
+        }
+    }
+}
+
+/// On-time means departed at most this many minutes late (the industry's D15).
+pub const ON_TIME_MINUTES: i32 = 15;
+
+/// Per-day statistics for `origin` over `[from, to]` (inclusive), every day present.
+pub async fn delay_stats(
+    client: &deadpool_postgres::Client,
+    origin: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<Vec<DayDelayStats>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT (scheduled_departure AT TIME ZONE 'UTC')::date AS day,
+                    count(*) AS flights,
+                    count(*) FILTER (WHERE status IN ('departed','arrived')) AS departed,
+                    count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                    count(*) FILTER (WHERE status IN ('departed','arrived')
+                                     AND coalesce(delay_minutes, 0) <= $4) AS on_time,
+                    avg(coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived'))::float8 AS avg_delay,
+                    percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(delay_minutes, 0))
+                        FILTER (WHERE status IN ('departed','arrived')) AS p95_delay
+             FROM flights
+             WHERE origin = $1 AND scheduled_departure >= $2 AND scheduled_departure < $3
+             GROUP BY 1 ORDER BY 1",
+        )
+        .await?;
+    let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let end = (to + chrono::Days::new(1)).and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let rows = client
+        .query(&statement, &[&origin, &start, &end, &ON_TIME_MINUTES])
+        .await?;
+    let mut by_day = std::collections::HashMap::new();
+    for row in rows {
+        let departed: i64 = row.try_get("departed")?;
+        let on_time: i64 = row.try_get("on_time")?;
+        let day: NaiveDate = row.try_get("day")?;
+        by_day.insert(
+            day,
+            DayDelayStats {
+                day,
+                flights: row.try_get("flights")?,
+                departed,
+                cancelled: row.try_get("cancelled")?,
+                on_time_ratio: (departed > 0).then(|| on_time as f64 / departed as f64),
+                avg_delay_minutes: row.try_get("avg_delay")?,
+                p95_delay_minutes: row.try_get("p95_delay")?,
+            },
+        );
+    }
+    Ok(from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| by_day.remove(&d).unwrap_or_else(|| DayDelayStats::empty(d)))
+        .collect())
+}
+
+/// The latest `limit` events of one flight, newest first.
+pub async fn flight_events(
+    client: &deadpool_postgres::Client,
+    flight_id: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<StoredEvent>> {
+    let filter = EventFilter {
+        flight_id: Some(flight_id.to_string()),
+        ..EventFilter::default()
+    };
+    Ok(list_events(client, &filter, None, limit).await?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_sql_binds_filters_then_cursor_then_limit() {
+        let filter = EventFilter {
+            origin: Some("SCL".into()),
+            status: None,
+            flight_id: Some("X".into()),
+        };
+        assert_eq!(
+            feed_sql(&filter, true),
+            format!(
+                "SELECT {EVENT_COLUMNS} FROM flight_events WHERE origin = $1 AND flight_id = $2 \
+                 AND (event_time, event_id) < ($3, $4) ORDER BY event_time DESC, event_id DESC LIMIT $5"
+            )
+        );
+        assert!(feed_sql(&EventFilter::default(), false).ends_with("FROM flight_events  ORDER BY event_time DESC, event_id DESC LIMIT $1"));
+    }
+}

@@ -1,0 +1,69 @@
+//! The `ingest` worker: several streaming pulls feed one batcher; batches are written, then acked.
+
+mod batcher;
+mod dead_letter;
+mod processor;
+mod stream;
+
+use crate::api::health::Readiness;
+use crate::config::{IngestSettings, PubSubSettings};
+use crate::db::Pool;
+use crate::pubsub::client;
+use processor::Processor;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use stream::Delivery;
+
+/// Most batches written at once; a second one overlaps the first one's commit round trip.
+const CONCURRENT_WRITES: usize = 2;
+
+/// Time allowed, after the last batch is acked, for acks to reach Pub/Sub before exit.
+const ACK_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs until `shutdown` fires, then stops pulling, commits and acks what it holds, and returns.
+pub async fn run(
+    pubsub: &PubSubSettings,
+    settings: &IngestSettings,
+    pool: Pool,
+    readiness: Readiness,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let subscriber = client::subscriber(pubsub, settings.streams).await?;
+    let dead_letters = client::publisher(pubsub, pubsub.dlq_topic_path(), Duration::from_millis(5)).await?;
+    let processor = Arc::new(Processor::new(pool, dead_letters, readiness));
+    let (deliveries, inbox) = mpsc::channel(settings.batch_max * 2);
+    let mut pullers = Vec::with_capacity(settings.streams);
+    for index in 0..settings.streams {
+        pullers.push(tokio::spawn(stream::pull(
+            index,
+            subscriber.clone(),
+            pubsub.subscription_path(),
+            settings.clone(),
+            deliveries.clone(),
+            shutdown.clone(),
+        )));
+    }
+    drop(deliveries);
+    tracing::info!(
+        subscription = %pubsub.subscription_path(),
+        streams = settings.streams,
+        batch_max = settings.batch_max,
+        batch_wait_ms = settings.batch_wait.as_millis() as u64,
+        "ingest started"
+    );
+    // Returns once every puller has stopped and the last batch is committed and acked.
+    batcher::run(inbox, settings.batch_max, settings.batch_wait, CONCURRENT_WRITES, processor).await;
+    let mut tokens = Vec::new();
+    for puller in pullers {
+        tokens.push(puller.await?);
+    }
+    let flush = futures::future::join_all(tokens.iter().map(|t| t.shutdown()));
+    if tokio::time::timeout(ACK_FLUSH_TIMEOUT, flush).await.is_err() {
+        tracing::warn!("acks not confirmed within {ACK_FLUSH_TIMEOUT:?}; unconfirmed messages will be redelivered and deduplicated");
+    }
+    tracing::info!("ingest stopped");
+    Ok(())
+}

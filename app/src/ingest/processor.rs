@@ -1,0 +1,251 @@
+//! Decodes a batch, writes valid events in one statement, dead-letters invalid ones, then acks.
+
+use super::dead_letter::{self, REJECTED_BY_DATABASE};
+use super::stream::Delivery;
+use crate::api::health::Readiness;
+use crate::db::Pool;
+use crate::db::writer::{IncomingEvent, WriteOutcome, write_batch};
+use crate::domain::FlightEvent;
+use crate::telemetry::metrics::{
+    DLQ_MESSAGES, INGEST_BATCH_SIZE, INGEST_BATCH_WRITE, INGEST_LAG, INGEST_LAST_COMMIT,
+    INGEST_MESSAGES, dlq_reason_label,
+};
+use chrono::{DateTime, Utc};
+use google_cloud_pubsub::client::Publisher;
+use google_cloud_pubsub::subscriber::handler::Handler;
+use opentelemetry::trace::TraceContextExt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Writes batches; shared by the concurrent write tasks.
+pub struct Processor {
+    pool: Pool,
+    dead_letters: Publisher,
+    readiness: Readiness,
+    backoff: Mutex<Duration>,
+}
+
+/// A message that decoded, waiting for the database.
+struct Valid {
+    incoming: IncomingEvent,
+    handler: Handler,
+}
+
+/// A message that goes to the dead-letter topic.
+struct Invalid {
+    delivery: Delivery,
+    reason: &'static str,
+    error: String,
+}
+
+fn count(outcome: &'static str, n: usize) {
+    if n > 0 {
+        metrics::counter!(INGEST_MESSAGES, "outcome" => outcome).increment(n as u64);
+    }
+}
+
+impl Processor {
+    pub fn new(pool: Pool, dead_letters: Publisher, readiness: Readiness) -> Self {
+        Self {
+            pool,
+            dead_letters,
+            readiness,
+            backoff: Mutex::new(MIN_BACKOFF),
+        }
+    }
+
+    /// Handles one batch end to end. Every delivery is acked or nacked before this returns.
+    pub async fn process(&self, batch: Vec<Delivery>) {
+        let span = tracing::info_span!("ingest.batch", messages = batch.len(), otel.kind = "consumer");
+        metrics::histogram!(INGEST_BATCH_SIZE).record(batch.len() as f64);
+        let mut valid = Vec::with_capacity(batch.len());
+        let mut invalid = Vec::new();
+        for delivery in batch {
+            let parent = crate::telemetry::extract_trace_context(&delivery.message.attributes);
+            let linked = parent.span().span_context().clone();
+            if linked.is_valid() {
+                span.add_link(linked);
+            }
+            match FlightEvent::decode(&delivery.message.data, &delivery.message.attributes) {
+                Ok(event) => valid.push(Valid {
+                    incoming: IncomingEvent {
+                        event,
+                        published_at: publish_time(&delivery),
+                        message_id: delivery.message.message_id.clone(),
+                    },
+                    handler: delivery.handler,
+                }),
+                Err(error) => invalid.push(Invalid {
+                    reason: dlq_reason_label(&error),
+                    error: error.to_string(),
+                    delivery,
+                }),
+            }
+        }
+        async {
+            let (_, rejected) = futures::join!(self.dead_letter(invalid), self.store(valid));
+            self.dead_letter(rejected).await;
+        }
+        .instrument(span)
+        .await;
+    }
+
+    async fn dead_letter(&self, invalid: Vec<Invalid>) {
+        if invalid.is_empty() {
+            return;
+        }
+        let messages = invalid
+            .iter()
+            .map(|i| dead_letter::dead_letter_message(&i.delivery.message, &i.error))
+            .collect();
+        let published = dead_letter::publish_all(&self.dead_letters, messages).await;
+        for (item, ok) in invalid.into_iter().zip(published) {
+            if ok {
+                item.delivery.handler.ack();
+                count("invalid", 1);
+                metrics::counter!(DLQ_MESSAGES, "reason" => item.reason).increment(1);
+                tracing::info!(reason = item.reason, error = %item.error, message_id = %item.delivery.message.message_id, "dead-lettered invalid message");
+            } else {
+                item.delivery.handler.nack();
+                count("failed", 1);
+            }
+        }
+    }
+
+    /// Writes and acks valid events; returns those the database refused for good.
+    async fn store(&self, valid: Vec<Valid>) -> Vec<Invalid> {
+        if valid.is_empty() {
+            return Vec::new();
+        }
+        let events: Vec<IncomingEvent> = valid.iter().map(|v| v.incoming.clone()).collect();
+        match self.write(&events).await {
+            Ok(outcome) => {
+                self.committed(&events, outcome);
+                valid.into_iter().for_each(|v| v.handler.ack());
+                Vec::new()
+            }
+            Err(error) if error.is_permanent() => {
+                tracing::warn!(%error, "batch refused by the database; writing its events one by one");
+                self.store_one_by_one(valid).await
+            }
+            Err(error) => {
+                self.release(valid, &error).await;
+                Vec::new()
+            }
+        }
+    }
+
+    async fn store_one_by_one(&self, valid: Vec<Valid>) -> Vec<Invalid> {
+        let mut rejected = Vec::new();
+        for item in valid {
+            let events = [item.incoming.clone()];
+            match self.write(&events).await {
+                Ok(outcome) => {
+                    self.committed(&events, outcome);
+                    item.handler.ack();
+                }
+                Err(error) if error.is_permanent() => rejected.push(Invalid {
+                    reason: REJECTED_BY_DATABASE,
+                    error: format!("{REJECTED_BY_DATABASE}: {}", error.detail()),
+                    delivery: Delivery {
+                        message: google_cloud_pubsub::model::Message::new()
+                            .set_data(serde_json::to_vec(&item.incoming.event).unwrap_or_default())
+                            .set_message_id(item.incoming.message_id.clone()),
+                        handler: item.handler,
+                    },
+                }),
+                Err(error) => self.release(vec![item], &error).await,
+            }
+        }
+        rejected
+    }
+
+    async fn write(&self, events: &[IncomingEvent]) -> Result<WriteOutcome, WriteError> {
+        let started = Instant::now();
+        let span = tracing::info_span!("db.write_batch", db.system = "postgresql", events = events.len(), otel.kind = "client");
+        let result = async {
+            let client = self.pool.get().await?;
+            Ok(write_batch(&client, events).await?)
+        }
+        .instrument(span)
+        .await;
+        if result.is_ok() {
+            metrics::histogram!(INGEST_BATCH_WRITE).record(started.elapsed().as_secs_f64());
+        }
+        result
+    }
+
+    fn committed(&self, events: &[IncomingEvent], outcome: WriteOutcome) {
+        let now = Utc::now();
+        count("stored", outcome.stored as usize);
+        count("duplicate", outcome.duplicates as usize);
+        // Lag is observed for new events only: a redelivered duplicate's publish time is old
+        // and would misreport freshness.
+        if outcome.duplicates == 0 {
+            let lag = metrics::histogram!(INGEST_LAG);
+            for e in events {
+                lag.record((now - e.published_at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6);
+            }
+        }
+        metrics::gauge!(INGEST_LAST_COMMIT).set(now.timestamp_micros() as f64 / 1e6);
+        self.readiness.set_writes_failing(false);
+        *self.backoff.lock().expect("backoff lock") = MIN_BACKOFF;
+    }
+
+    /// Nacks (redelivery), marks the worker unready and backs off before the next write.
+    async fn release(&self, valid: Vec<Valid>, error: &WriteError) {
+        let n = valid.len();
+        valid.into_iter().for_each(|v| v.handler.nack());
+        count("failed", n);
+        self.readiness.set_writes_failing(true);
+        let delay = {
+            let mut backoff = self.backoff.lock().expect("backoff lock");
+            let delay = *backoff;
+            *backoff = (delay * 2).min(MAX_BACKOFF);
+            delay
+        };
+        tracing::error!(%error, messages = n, retry_in_ms = delay.as_millis() as u64, "batch write failed; messages released for redelivery");
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn publish_time(delivery: &Delivery) -> DateTime<Utc> {
+    delivery
+        .message
+        .publish_time
+        .and_then(|t| DateTime::<Utc>::try_from(t).ok())
+        .unwrap_or_else(Utc::now)
+}
+
+/// Why a write failed: no connection, or the statement failed.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error("database pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("database: {0}")]
+    Db(#[from] tokio_postgres::Error),
+}
+
+impl WriteError {
+    /// Data errors (class 22) and integrity violations (class 23) will not pass on retry.
+    fn is_permanent(&self) -> bool {
+        match self {
+            Self::Pool(_) => false,
+            Self::Db(e) => e
+                .code()
+                .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23")),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Db(e) => e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()),
+            Self::Pool(e) => e.to_string(),
+        }
+    }
+}

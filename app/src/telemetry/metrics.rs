@@ -1,0 +1,108 @@
+//! The Prometheus recorder: the metric contract (names, help, buckets) and its /metrics handle.
+
+use crate::domain::DecodeError;
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub const HTTP_DURATION: &str = "http_server_request_duration_seconds";
+pub const HTTP_ACTIVE: &str = "http_server_active_requests";
+pub const INGEST_MESSAGES: &str = "flightdeck_ingest_messages_total";
+pub const INGEST_BATCH_SIZE: &str = "flightdeck_ingest_batch_size";
+pub const INGEST_BATCH_WRITE: &str = "flightdeck_ingest_batch_write_seconds";
+pub const INGEST_LAG: &str = "flightdeck_ingest_lag_seconds";
+pub const INGEST_LAST_COMMIT: &str = "flightdeck_ingest_last_commit_timestamp_seconds";
+pub const DLQ_MESSAGES: &str = "flightdeck_dlq_messages_total";
+pub const DB_POOL_CONNECTIONS: &str = "flightdeck_db_pool_connections";
+pub const DB_POOL_MAX: &str = "flightdeck_db_pool_max";
+pub const BUILD_INFO: &str = "flightdeck_build_info";
+pub const CACHE_REQUESTS: &str = "flightdeck_api_cache_requests_total";
+
+/// Outcomes of `flightdeck_ingest_messages_total`.
+pub const OUTCOMES: [&str; 4] = ["stored", "duplicate", "invalid", "failed"];
+
+/// Reasons of `flightdeck_dlq_messages_total`, registered at zero so rates exist before incidents.
+pub const DLQ_REASONS: [&str; 7] = [
+    "unsupported_schema_version",
+    "not_utf8",
+    "invalid_json",
+    "not_an_object",
+    "missing_field",
+    "invalid_field",
+    "rejected_by_database",
+];
+
+/// Renders the Prometheus exposition; cheap to clone.
+pub type MetricsHandle = PrometheusHandle;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the global recorder once and returns its handle.
+pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(HTTP_DURATION.into()),
+            &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(INGEST_LAG.into()),
+            &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(INGEST_BATCH_SIZE.into()),
+            &[1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(INGEST_BATCH_WRITE.into()),
+            &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+        )?
+        .install_recorder()?;
+    let handle = HANDLE.get_or_init(|| handle).clone();
+    describe();
+    register_zeroes();
+    metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION"), "git_sha" => option_env!("GIT_SHA").unwrap_or("unknown")).set(1.0);
+    let upkeep = handle.clone();
+    std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(5));
+            upkeep.run_upkeep();
+        })?;
+    Ok(handle)
+}
+
+fn describe() {
+    describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request duration by method, matched route and status code.");
+    describe_gauge!(HTTP_ACTIVE, "HTTP requests being served right now.");
+    describe_counter!(INGEST_MESSAGES, "Pub/Sub messages processed by outcome: stored, duplicate, invalid (sent to the DLQ), failed (released for redelivery).");
+    describe_histogram!(INGEST_BATCH_SIZE, "Messages per ingest batch.");
+    describe_histogram!(INGEST_BATCH_WRITE, Unit::Seconds, "Time to write one batch to PostgreSQL (one statement, committed).");
+    describe_histogram!(INGEST_LAG, Unit::Seconds, "Commit time minus Pub/Sub publish time, per stored event.");
+    describe_gauge!(INGEST_LAST_COMMIT, Unit::Seconds, "Unix time of the last successful batch commit.");
+    describe_counter!(DLQ_MESSAGES, "Invalid messages published to the dead-letter topic, by reason.");
+    describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections by state (idle, in_use).");
+    describe_gauge!(DB_POOL_MAX, "Maximum size of the database pool.");
+    describe_gauge!(BUILD_INFO, "Always 1; labels carry the version and git commit of the running build.");
+    describe_counter!(CACHE_REQUESTS, "API micro-cache lookups by cache (events, stats) and result (hit, miss, coalesced).");
+}
+
+/// Counters exist at zero from start-up, so `rate()` and ratios work before the first event.
+fn register_zeroes() {
+    for outcome in OUTCOMES {
+        metrics::counter!(INGEST_MESSAGES, "outcome" => outcome).increment(0);
+    }
+    for reason in DLQ_REASONS {
+        metrics::counter!(DLQ_MESSAGES, "reason" => reason).increment(0);
+    }
+}
+
+/// Checks at compile-test time that every decode reason is a registered DLQ label.
+pub fn dlq_reason_label(error: &DecodeError) -> &'static str {
+    let reason = error.reason();
+    debug_assert!(DLQ_REASONS.contains(&reason), "unregistered DLQ reason {reason}");
+    reason
+}
