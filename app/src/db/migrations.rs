@@ -36,6 +36,7 @@ fn checksum(sql: &str) -> String {
 pub async fn run(client: &mut Client) -> anyhow::Result<Vec<i32>> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY]).await?;
+    tx.batch_execute("SET LOCAL client_min_messages = warning").await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS flightdeck_schema_migrations (
             version    integer PRIMARY KEY,

@@ -20,7 +20,7 @@ pub async fn ensure_resources(settings: &PubSubSettings, ack_deadline: Duration)
     }
     let subscriptions = subscription_admin(settings).await?;
     let subscription = settings.subscription_path();
-    let result = subscriptions
+    let mut request = subscriptions
         .create_subscription()
         .set_name(&subscription)
         .set_topic(settings.topic_path())
@@ -29,14 +29,18 @@ pub async fn ensure_resources(settings: &PubSubSettings, ack_deadline: Duration)
             DeadLetterPolicy::new()
                 .set_dead_letter_topic(settings.dlq_topic_path())
                 .set_max_delivery_attempts(MAX_DELIVERY_ATTEMPTS),
-        )
-        .set_retry_policy(
+        );
+    // The emulator never redelivers messages of a dead stream when a retry policy is set
+    // (observed: a SIGKILLed subscriber's leased messages vanish), so the backoff policy is
+    // only applied against Google Cloud, where Terraform sets the same values.
+    if settings.emulator_host.is_none() {
+        request = request.set_retry_policy(
             RetryPolicy::new()
                 .set_minimum_backoff(google_cloud_wkt::Duration::clamp(1, 0))
                 .set_maximum_backoff(google_cloud_wkt::Duration::clamp(60, 0)),
-        )
-        .send()
-        .await;
+        );
+    }
+    let result = request.send().await;
     match result {
         Ok(_) => tracing::info!(%subscription, "created subscription"),
         Err(e) if already_exists(&e) => tracing::info!(%subscription, "subscription exists"),

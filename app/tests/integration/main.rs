@@ -1,0 +1,8 @@
+//! Integration suites: the real binary against real PostgreSQL and the Pub/Sub emulator.
+
+mod api;
+mod dead_letter;
+mod end_to_end;
+mod metrics_contract;
+mod resilience;
+mod support;

@@ -1,0 +1,105 @@
+//! Test harness: real PostgreSQL and Pub/Sub emulator, a fresh database and topic per test,
+//! and the real `flightdeck` binary spawned on port 0.
+
+pub mod app;
+pub mod database;
+pub mod metrics;
+pub mod pubsub;
+pub mod services;
+
+pub use app::App;
+pub use database::TestDb;
+pub use pubsub::TestPubSub;
+
+use std::future::Future;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// Process-wide set-up: one rustls crypto provider for the Google clients.
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Everything one test needs: its own database and Pub/Sub resources.
+pub struct Harness {
+    pub db: TestDb,
+    pub pubsub: TestPubSub,
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        init();
+        let services = services::get().await;
+        let db = TestDb::create(&services.admin_database_url).await;
+        let pubsub = TestPubSub::create(&services.emulator_host).await;
+        Self { db, pubsub }
+    }
+
+    /// Environment for a `flightdeck` process bound to this test's resources.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("DATABASE_URL".to_string(), self.db.url.clone()),
+            ("HOST".into(), "127.0.0.1".into()),
+            ("PORT".into(), "0".into()),
+            ("METRICS_PORT".into(), "0".into()),
+            ("LOG_FORMAT".into(), "json".into()),
+            ("RUST_LOG".into(), "info".into()),
+            ("INGEST_ACK_DEADLINE_SECONDS".into(), "10".into()),
+            ("DB_POOL_MAX".into(), "4".into()),
+        ];
+        env.extend(self.pubsub.env());
+        env
+    }
+
+    /// Runs `migrate` to completion.
+    pub async fn migrate(&self) {
+        let status = tokio::process::Command::new(app::binary())
+            .arg("migrate")
+            .envs(self.env())
+            .status()
+            .await
+            .expect("run migrate");
+        assert!(status.success(), "migrate failed: {status}");
+    }
+
+    /// Starts `ingest` with extra environment overrides.
+    pub async fn ingest(&self, overrides: &[(&str, &str)]) -> App {
+        App::spawn("ingest", self.env(), overrides).await
+    }
+
+    pub async fn serve(&self, overrides: &[(&str, &str)]) -> App {
+        App::spawn("serve", self.env(), overrides).await
+    }
+}
+
+/// `n` realistic events from the synthetic generator.
+pub fn generated_events(n: usize, seed: u64) -> Vec<flightdeck::domain::FlightEvent> {
+    let mut generator = flightdeck::domain::synthetic::Generator::new(seed, 300);
+    (0..n).map(|_| generator.next_event(chrono::Utc::now())).collect()
+}
+
+/// One event whose flight id exists nowhere else.
+pub fn unique_event() -> flightdeck::domain::FlightEvent {
+    let mut event = generated_events(1, rand::random()).remove(0);
+    event.flight_id = format!("T-{}", uuid::Uuid::new_v4().simple());
+    event
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Shared helpers for flightdeck's scripts: logging, prerequisites, waiting for ports.
+
+FLIGHTDECK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export FLIGHTDECK_ROOT
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/flightdeck-target}"
+export FLIGHTDECK_TOOLS="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
+RUN_DIR="${FLIGHTDECK_RUN_DIR:-$FLIGHTDECK_ROOT/.run}"
+export RUN_DIR
+
+log() { printf '\033[1;34m[flightdeck]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[flightdeck] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# need_cmd NAME HOW-TO-GET-IT
+need_cmd() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is not installed: $2"
+}
+
+# wait_http URL SECONDS: succeeds once URL answers 2xx.
+wait_http() {
+  local url=$1 deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# port_open HOST PORT
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# apt_install PACKAGE...: installs Debian packages when apt-get is available and we are root.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* with your package manager"
+  [[ $(id -u) == 0 ]] || die "installing $* needs root: run 'sudo apt-get install $*'"
+  if [[ ! -f /var/lib/apt/periodic/flightdeck-updated ]] || [[ -n $(find /var/lib/apt/periodic/flightdeck-updated -mmin +720 2>/dev/null) ]]; then
+    apt-get update -qq >/dev/null
+    mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/flightdeck-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
