@@ -42,7 +42,10 @@ impl Source for HashMap<&str, &str> {
 }
 
 fn present(source: &dyn Source, name: &str) -> Option<String> {
-    source.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    source
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Reads `name` as `T`, falling back to `default`; `expected` describes a valid value.
@@ -181,7 +184,10 @@ impl PubSubSettings {
     }
 
     pub fn subscription_path(&self) -> String {
-        format!("projects/{}/subscriptions/{}", self.project, self.subscription)
+        format!(
+            "projects/{}/subscriptions/{}",
+            self.project, self.subscription
+        )
     }
 }
 
@@ -197,9 +203,13 @@ pub struct IngestSettings {
 impl IngestSettings {
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         Ok(Self {
-            streams: parsed(source, "INGEST_STREAMS", 4, "an integer from 1 to 64", |n| {
-                (1..=64).contains(n)
-            })?,
+            streams: parsed(
+                source,
+                "INGEST_STREAMS",
+                4,
+                "an integer from 1 to 64",
+                |n| (1..=64).contains(n),
+            )?,
             batch_max: parsed(
                 source,
                 "INGEST_BATCH_MAX",
@@ -254,9 +264,13 @@ pub struct TelemetrySettings {
 impl TelemetrySettings {
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         Ok(Self {
-            log_format: parsed(source, "LOG_FORMAT", LogFormat::Json, "json or pretty", |_| {
-                true
-            })?,
+            log_format: parsed(
+                source,
+                "LOG_FORMAT",
+                LogFormat::Json,
+                "json or pretty",
+                |_| true,
+            )?,
             otlp_endpoint: present(source, "OTEL_EXPORTER_OTLP_ENDPOINT"),
             service_name: text(source, "OTEL_SERVICE_NAME", "flightdeck"),
         })
@@ -275,7 +289,13 @@ pub struct HttpSettings {
 
 impl HttpSettings {
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
-        let port = parsed(source, "PORT", 8080, "a port number from 0 to 65535", |_| true)?;
+        let port = parsed(
+            source,
+            "PORT",
+            8080,
+            "a port number from 0 to 65535",
+            |_| true,
+        )?;
         let metrics_port = parsed(
             source,
             "METRICS_PORT",

@@ -99,7 +99,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 anyhow::anyhow!("cannot connect to DATABASE_URL: {e}; is PostgreSQL running and the database created?")
             })?;
             let applied = db::migrations::run(&mut client).await?;
-            tracing::info!(?applied, version = db::migrations::latest_version(), "migrations current");
+            tracing::info!(
+                ?applied,
+                version = db::migrations::latest_version(),
+                "migrations current"
+            );
             Ok(())
         }
         Command::Serve => {
@@ -107,7 +111,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let http = HttpSettings::from_source(&env)?;
             let metrics = telemetry::install_metrics()?;
             let listeners = startup::Listeners::bind(&http).await?;
-            startup::serve(&database, &http, metrics, listeners, startup::shutdown_on_signals()).await
+            startup::serve(
+                &database,
+                &http,
+                metrics,
+                listeners,
+                startup::shutdown_on_signals(),
+            )
+            .await
         }
         Command::Ingest => {
             let database = DatabaseSettings::from_source(&env)?;
@@ -136,7 +147,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             .await?;
             println!("{}", serde_json::to_string(&report)?);
             if report.failed > 0 {
-                anyhow::bail!("{} of {} messages failed to publish", report.failed, report.published + report.failed);
+                anyhow::bail!(
+                    "{} of {} messages failed to publish",
+                    report.failed,
+                    report.published + report.failed
+                );
             }
             Ok(())
         }

@@ -35,9 +35,9 @@ async fn bind_one(host: &str, port: u16, name: &str) -> anyhow::Result<TcpListen
     let addr: SocketAddr = format!("{host}:{port}")
         .parse()
         .map_err(|_| anyhow::anyhow!("HOST {host:?} with {name} {port} is not a socket address"))?;
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} ({name}): {e}; choose another {name}"))
+    TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {addr} ({name}): {e}; choose another {name}")
+    })
 }
 
 /// A token cancelled on SIGTERM or SIGINT.
@@ -45,8 +45,9 @@ pub fn shutdown_on_signals() -> CancellationToken {
     let token = CancellationToken::new();
     let cancel = token.clone();
     tokio::spawn(async move {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler");
         tokio::select! {
             _ = terminate.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
             _ = tokio::signal::ctrl_c() => tracing::info!(signal = "SIGINT", "shutting down"),
@@ -65,12 +66,19 @@ struct MetricsState {
 async fn render_metrics(State(state): State<MetricsState>) -> impl axum::response::IntoResponse {
     db::pool::record_pool_metrics(&state.pool);
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.handle.render(),
     )
 }
 
-async fn serve_router(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
+async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;

@@ -34,10 +34,10 @@ impl ApiCache {
 
     fn slot(&self, key: &str) -> Option<Arc<OnceCell<Bytes>>> {
         let mut entries = self.entries.lock().expect("cache lock");
-        if let Some(entry) = entries.get(key) {
-            if entry.created.elapsed() < self.ttl {
-                return Some(entry.value.clone());
-            }
+        if let Some(entry) = entries.get(key)
+            && entry.created.elapsed() < self.ttl
+        {
+            return Some(entry.value.clone());
         }
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, e| e.created.elapsed() < self.ttl);
@@ -57,7 +57,12 @@ impl ApiCache {
     }
 
     /// Returns the cached body for `key` or runs `load` once for all concurrent callers.
-    pub async fn get_or_load<F, Fut>(&self, cache: &'static str, key: String, load: F) -> Result<Bytes, ApiError>
+    pub async fn get_or_load<F, Fut>(
+        &self,
+        cache: &'static str,
+        key: String,
+        load: F,
+    ) -> Result<Bytes, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, ApiError>>,
@@ -120,22 +125,40 @@ mod tests {
     async fn entries_expire_after_the_ttl_and_errors_are_not_cached() {
         let cache = ApiCache::new(Duration::from_millis(30));
         let load = |v: &'static str| move || async move { Ok(Bytes::from_static(v.as_bytes())) };
-        assert_eq!(cache.get_or_load("t", "k".into(), load("a")).await.unwrap(), "a");
-        assert_eq!(cache.get_or_load("t", "k".into(), load("b")).await.unwrap(), "a");
+        assert_eq!(
+            cache.get_or_load("t", "k".into(), load("a")).await.unwrap(),
+            "a"
+        );
+        assert_eq!(
+            cache.get_or_load("t", "k".into(), load("b")).await.unwrap(),
+            "a"
+        );
         tokio::time::sleep(Duration::from_millis(40)).await;
-        assert_eq!(cache.get_or_load("t", "k".into(), load("c")).await.unwrap(), "c");
+        assert_eq!(
+            cache.get_or_load("t", "k".into(), load("c")).await.unwrap(),
+            "c"
+        );
         let failed = cache
             .get_or_load("t", "e".into(), || async { Err(ApiError::Timeout) })
             .await;
         assert!(failed.is_err());
-        assert_eq!(cache.get_or_load("t", "e".into(), load("d")).await.unwrap(), "d");
+        assert_eq!(
+            cache.get_or_load("t", "e".into(), load("d")).await.unwrap(),
+            "d"
+        );
     }
 
     #[tokio::test]
     async fn zero_ttl_disables_caching() {
         let cache = ApiCache::new(Duration::ZERO);
         let load = |v: &'static str| move || async move { Ok(Bytes::from_static(v.as_bytes())) };
-        assert_eq!(cache.get_or_load("t", "k".into(), load("a")).await.unwrap(), "a");
-        assert_eq!(cache.get_or_load("t", "k".into(), load("b")).await.unwrap(), "b");
+        assert_eq!(
+            cache.get_or_load("t", "k".into(), load("a")).await.unwrap(),
+            "a"
+        );
+        assert_eq!(
+            cache.get_or_load("t", "k".into(), load("b")).await.unwrap(),
+            "b"
+        );
     }
 }

@@ -8,12 +8,21 @@ use chrono::DateTime;
 use uuid::Uuid;
 
 pub fn encode(position: FeedPosition) -> String {
-    let raw = format!("v1:{}:{}", position.event_time.timestamp_micros(), position.event_id);
+    let raw = format!(
+        "v1:{}:{}",
+        position.event_time.timestamp_micros(),
+        position.event_id
+    );
     URL_SAFE_NO_PAD.encode(raw)
 }
 
 pub fn decode(cursor: &str) -> Result<FeedPosition, ApiError> {
-    let bad = || ApiError::invalid("cursor", "is not a cursor returned by this API (use next_cursor as is)");
+    let bad = || {
+        ApiError::invalid(
+            "cursor",
+            "is not a cursor returned by this API (use next_cursor as is)",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
     let mut parts = text.splitn(3, ':');
@@ -38,7 +47,12 @@ mod tests {
             event_id: Uuid::new_v4(),
         };
         assert_eq!(decode(&encode(position)).unwrap(), position);
-        for garbage in ["", "!!!", "djE6YWJjOmRlZg", &URL_SAFE_NO_PAD.encode("v2:1:x")] {
+        for garbage in [
+            "",
+            "!!!",
+            "djE6YWJjOmRlZg",
+            &URL_SAFE_NO_PAD.encode("v2:1:x"),
+        ] {
             assert!(decode(garbage).is_err(), "{garbage}");
         }
     }

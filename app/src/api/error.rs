@@ -49,7 +49,12 @@ pub struct Problem {
     pub parameter: Option<String>,
 }
 
-pub fn problem(status: StatusCode, kind: &str, detail: String, parameter: Option<&str>) -> Response {
+pub fn problem(
+    status: StatusCode,
+    kind: &str,
+    detail: String,
+    parameter: Option<&str>,
+) -> Response {
     let body = Problem {
         kind: format!("urn:flightdeck:problem:{kind}"),
         title: status.canonical_reason().unwrap_or("Error").to_string(),

@@ -45,17 +45,26 @@ pub async fn list_events(
     State(context): State<ApiContext>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(query.as_deref(), &["limit", "cursor", "origin", "status", "flight_id"])?;
+    let params = Params::parse(
+        query.as_deref(),
+        &["limit", "cursor", "origin", "status", "flight_id"],
+    )?;
     let limit = params.integer("limit", 50, 1..=500)?;
     let after = params.get("cursor").map(cursor::decode).transpose()?;
     let filter = EventFilter {
         origin: params.text("origin", "an IATA code of 3 uppercase letters", is_iata)?,
         status: params
-            .text("status", "one of scheduled, boarding, departed, arrived, delayed, cancelled", |s| {
-                FlightStatus::parse(s).is_some()
-            })?
+            .text(
+                "status",
+                "one of scheduled, boarding, departed, arrived, delayed, cancelled",
+                |s| FlightStatus::parse(s).is_some(),
+            )?
             .and_then(|s| FlightStatus::parse(&s)),
-        flight_id: params.text("flight_id", "1-64 characters of A-Z a-z 0-9 -", is_flight_id)?,
+        flight_id: params.text(
+            "flight_id",
+            "1-64 characters of A-Z a-z 0-9 -",
+            is_flight_id,
+        )?,
     };
     let key = format!("events|{limit}|{:?}|{:?}", filter, params.get("cursor"));
     let body = context
@@ -63,15 +72,12 @@ pub async fn list_events(
         .get_or_load("events", key, || async {
             let client = context.pool.get().await?;
             let (items, has_more) = queries::list_events(&client, &filter, after, limit).await?;
-            let next_cursor = has_more
-                .then(|| items.last())
-                .flatten()
-                .map(|last| {
-                    cursor::encode(FeedPosition {
-                        event_time: last.event.event_time,
-                        event_id: last.event.event_id,
-                    })
-                });
+            let next_cursor = has_more.then(|| items.last()).flatten().map(|last| {
+                cursor::encode(FeedPosition {
+                    event_time: last.event.event_time,
+                    event_id: last.event.event_id,
+                })
+            });
             Ok(serde_json::to_vec(&EventPage { items, next_cursor })
                 .map_err(anyhow::Error::from)?
                 .into())

@@ -50,6 +50,7 @@ pub async fn get_flight(
         queries::flight_state(&client, &flight_id),
         queries::flight_events(&client, &flight_id, LATEST_EVENTS),
     )?;
-    let flight = state.ok_or_else(|| ApiError::NotFound(format!("flight {flight_id} is unknown")))?;
+    let flight =
+        state.ok_or_else(|| ApiError::NotFound(format!("flight {flight_id} is unknown")))?;
     Ok(Json(FlightView { flight, events }))
 }

@@ -36,7 +36,11 @@ impl Readiness {
             return Err("ingest cannot write to the database; retrying with backoff".into());
         }
         let live = async {
-            let client = self.pool.get().await.map_err(|e| format!("database unreachable: {e}"))?;
+            let client = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| format!("database unreachable: {e}"))?;
             let applied = migrations::applied_version(&client)
                 .await
                 .map_err(|e| format!("database query failed: {e}"))?;
@@ -44,7 +48,9 @@ impl Readiness {
             if applied == expected {
                 Ok(())
             } else {
-                Err(format!("schema is at migration {applied}, this build expects {expected}: run `flightdeck migrate`"))
+                Err(format!(
+                    "schema is at migration {applied}, this build expects {expected}: run `flightdeck migrate`"
+                ))
             }
         };
         tokio::time::timeout(Duration::from_secs(2), live)
@@ -57,7 +63,9 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S>
 where
     Readiness: axum::extract::FromRef<S>,
 {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -25,10 +25,11 @@ pub async fn observe_and_time_out(
     let span = tracing::info_span!("http.request", http.method = %method, http.route = %route, otel.kind = "server", http.status_code = tracing::field::Empty);
     let active = metrics::gauge!(HTTP_ACTIVE);
     active.increment(1.0);
-    let response = match tokio::time::timeout(timeout, next.run(request).instrument(span.clone())).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout.into_response(),
-    };
+    let response =
+        match tokio::time::timeout(timeout, next.run(request).instrument(span.clone())).await {
+            Ok(response) => response,
+            Err(_) => ApiError::Timeout.into_response(),
+        };
     active.decrement(1.0);
     let status = response.status().as_u16();
     span.record("http.status_code", status);

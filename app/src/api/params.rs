@@ -16,7 +16,10 @@ impl Params {
             let Some(name) = allowed.iter().find(|a| **a == key) else {
                 return Err(ApiError::InvalidParameter {
                     name: "query",
-                    detail: format!("unknown parameter {key:?}; accepted: {}", allowed.join(", ")),
+                    detail: format!(
+                        "unknown parameter {key:?}; accepted: {}",
+                        allowed.join(", ")
+                    ),
                 });
             };
             if map.insert(key, value).is_some() {
@@ -45,7 +48,11 @@ impl Params {
             .ok_or_else(|| {
                 ApiError::invalid(
                     name,
-                    format!("must be an integer from {} to {}, got {raw:?}", range.start(), range.end()),
+                    format!(
+                        "must be an integer from {} to {}, got {raw:?}",
+                        range.start(),
+                        range.end()
+                    ),
                 )
             })
     }
@@ -60,7 +67,10 @@ impl Params {
         match self.get(name) {
             None => Ok(None),
             Some(v) if valid(v) => Ok(Some(v.to_string())),
-            Some(v) => Err(ApiError::invalid(name, format!("must be {expected}, got {v:?}"))),
+            Some(v) => Err(ApiError::invalid(
+                name,
+                format!("must be {expected}, got {v:?}"),
+            )),
         }
     }
 }
@@ -86,16 +96,32 @@ mod tests {
 
     #[test]
     fn unknown_and_repeated_parameters_are_rejected() {
-        assert_eq!(name_of(Params::parse(Some("orign=SCL"), &["origin"]).err().unwrap()), "query");
-        assert_eq!(name_of(Params::parse(Some("origin=SCL&origin=LIM"), &["origin"]).err().unwrap()), "origin");
+        assert_eq!(
+            name_of(Params::parse(Some("orign=SCL"), &["origin"]).err().unwrap()),
+            "query"
+        );
+        assert_eq!(
+            name_of(
+                Params::parse(Some("origin=SCL&origin=LIM"), &["origin"])
+                    .err()
+                    .unwrap()
+            ),
+            "origin"
+        );
     }
 
     #[test]
     fn integers_outside_the_range_name_the_parameter() {
         let params = Params::parse(Some("limit=501"), &["limit"]).unwrap();
-        assert_eq!(name_of(params.integer("limit", 50, 1..=500).unwrap_err()), "limit");
+        assert_eq!(
+            name_of(params.integer("limit", 50, 1..=500).unwrap_err()),
+            "limit"
+        );
         let params = Params::parse(Some("limit=abc"), &["limit"]).unwrap();
-        assert_eq!(name_of(params.integer("limit", 50, 1..=500).unwrap_err()), "limit");
+        assert_eq!(
+            name_of(params.integer("limit", 50, 1..=500).unwrap_err()),
+            "limit"
+        );
         let params = Params::parse(None, &["limit"]).unwrap();
         assert_eq!(params.integer("limit", 50, 1..=500).unwrap(), 50);
     }

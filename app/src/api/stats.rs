@@ -30,8 +30,9 @@ pub fn router() -> Router<ApiContext> {
 fn date(params: &Params, name: &'static str, default: NaiveDate) -> Result<NaiveDate, ApiError> {
     match params.get(name) {
         None => Ok(default),
-        Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map_err(|_| ApiError::invalid(name, format!("must be a date YYYY-MM-DD, got {raw:?}"))),
+        Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+            ApiError::invalid(name, format!("must be a date YYYY-MM-DD, got {raw:?}"))
+        }),
     }
 }
 
@@ -61,10 +62,16 @@ pub async fn delays(
     let to = date(&params, "to", Utc::now().date_naive())?;
     let from = date(&params, "from", to - Days::new(6))?;
     if from > to {
-        return Err(ApiError::invalid("from", format!("must not be after to ({to})")));
+        return Err(ApiError::invalid(
+            "from",
+            format!("must not be after to ({to})"),
+        ));
     }
     if (to - from).num_days() as u64 >= MAX_DAYS {
-        return Err(ApiError::invalid("to", format!("range covers more than {MAX_DAYS} days")));
+        return Err(ApiError::invalid(
+            "to",
+            format!("range covers more than {MAX_DAYS} days"),
+        ));
     }
     let key = format!("stats|{origin}|{from}|{to}");
     let body = context
@@ -72,8 +79,15 @@ pub async fn delays(
         .get_or_load("stats", key, || async {
             let client = context.pool.get().await?;
             let days = queries::delay_stats(&client, &origin, from, to).await?;
-            let stats = DelayStats { origin: origin.clone(), from, to, days };
-            Ok(serde_json::to_vec(&stats).map_err(anyhow::Error::from)?.into())
+            let stats = DelayStats {
+                origin: origin.clone(),
+                from,
+                to,
+                days,
+            };
+            Ok(serde_json::to_vec(&stats)
+                .map_err(anyhow::Error::from)?
+                .into())
         })
         .await?;
     Ok(json_body(body))

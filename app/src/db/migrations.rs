@@ -35,8 +35,10 @@ fn checksum(sql: &str) -> String {
 /// Applies pending migrations; returns the versions applied by this call.
 pub async fn run(client: &mut Client) -> anyhow::Result<Vec<i32>> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY]).await?;
-    tx.batch_execute("SET LOCAL client_min_messages = warning").await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .await?;
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS flightdeck_schema_migrations (
             version    integer PRIMARY KEY,
@@ -46,24 +48,35 @@ pub async fn run(client: &mut Client) -> anyhow::Result<Vec<i32>> {
     )
     .await?;
     let applied = tx
-        .query("SELECT version, checksum FROM flightdeck_schema_migrations ORDER BY version", &[])
+        .query(
+            "SELECT version, checksum FROM flightdeck_schema_migrations ORDER BY version",
+            &[],
+        )
         .await?;
     let mut done = Vec::new();
     for row in &applied {
         let (version, sum): (i32, String) = (row.get(0), row.get(1));
         let Some(known) = MIGRATIONS.iter().find(|m| m.version == version) else {
-            bail!("database has migration {version}, which this build does not know: deploy a newer build");
+            bail!(
+                "database has migration {version}, which this build does not know: deploy a newer build"
+            );
         };
         if checksum(known.sql) != sum {
-            bail!("migration {version} ({}) was edited after it was applied: add a new migration instead", known.name);
+            bail!(
+                "migration {version} ({}) was edited after it was applied: add a new migration instead",
+                known.name
+            );
         }
         done.push(version);
     }
     let mut newly_applied = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
-        tx.batch_execute(migration.sql)
-            .await
-            .with_context(|| format!("applying migration {} ({})", migration.version, migration.name))?;
+        tx.batch_execute(migration.sql).await.with_context(|| {
+            format!(
+                "applying migration {} ({})",
+                migration.version, migration.name
+            )
+        })?;
         tx.execute(
             "INSERT INTO flightdeck_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
             &[&migration.version, &migration.name, &checksum(migration.sql)],
@@ -78,7 +91,10 @@ pub async fn run(client: &mut Client) -> anyhow::Result<Vec<i32>> {
 /// Highest applied version, 0 when nothing was ever applied.
 pub async fn applied_version(client: &Client) -> Result<i32, tokio_postgres::Error> {
     match client
-        .query_one("SELECT coalesce(max(version), 0) FROM flightdeck_schema_migrations", &[])
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM flightdeck_schema_migrations",
+            &[],
+        )
         .await
     {
         Ok(row) => Ok(row.get(0)),

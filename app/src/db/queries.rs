@@ -93,7 +93,9 @@ pub async fn list_events(
     after: Option<FeedPosition>,
     limit: i64,
 ) -> anyhow::Result<(Vec<StoredEvent>, bool)> {
-    let statement = client.prepare_cached(&feed_sql(filter, after.is_some())).await?;
+    let statement = client
+        .prepare_cached(&feed_sql(filter, after.is_some()))
+        .await?;
     let status = filter.status.map(FlightStatus::as_str);
     let fetch = limit + 1;
     let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::with_capacity(6);
@@ -230,7 +232,10 @@ pub async fn delay_stats(
         )
         .await?;
     let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    let end = (to + chrono::Days::new(1)).and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let end = (to + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
     let rows = client
         .query(&statement, &[&origin, &start, &end, &ON_TIME_MINUTES])
         .await?;
@@ -290,6 +295,9 @@ mod tests {
                  AND (event_time, event_id) < ($3, $4) ORDER BY event_time DESC, event_id DESC LIMIT $5"
             )
         );
-        assert!(feed_sql(&EventFilter::default(), false).ends_with("FROM flight_events  ORDER BY event_time DESC, event_id DESC LIMIT $1"));
+        assert!(
+            feed_sql(&EventFilter::default(), false)
+                .ends_with("FROM flight_events  ORDER BY event_time DESC, event_id DESC LIMIT $1")
+        );
     }
 }

@@ -136,7 +136,8 @@ impl FlightEvent {
             other => return Err(DecodeError::UnsupportedSchemaVersion(other.cloned())),
         }
         let text = std::str::from_utf8(data).map_err(|_| DecodeError::NotUtf8)?;
-        let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
         let Value::Object(map) = value else {
             return Err(DecodeError::NotAnObject);
         };
@@ -150,18 +151,33 @@ impl FlightEvent {
             (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })?;
         let airline = checked(map, "airline", "2-3 uppercase letters or digits", |s| {
-            (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            (2..=3).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         })?;
         let flight_number = checked(map, "flight_number", "1-5 digits", |s| {
             (1..=5).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
         })?;
-        let origin = checked(map, "origin", "an IATA code of 3 uppercase letters", is_iata)?;
-        let destination = checked(map, "destination", "an IATA code of 3 uppercase letters", is_iata)?;
+        let origin = checked(
+            map,
+            "origin",
+            "an IATA code of 3 uppercase letters",
+            is_iata,
+        )?;
+        let destination = checked(
+            map,
+            "destination",
+            "an IATA code of 3 uppercase letters",
+            is_iata,
+        )?;
         let status = FlightStatus::parse(required_str(map, "status")?).ok_or(invalid(
             "status",
             "one of scheduled, boarding, departed, arrived, delayed, cancelled",
         ))?;
-        let scheduled_departure = timestamp(required_str(map, "scheduled_departure")?, "scheduled_departure")?;
+        let scheduled_departure = timestamp(
+            required_str(map, "scheduled_departure")?,
+            "scheduled_departure",
+        )?;
         let actual_departure = match nullable(map, "actual_departure")? {
             None => None,
             Some(Value::String(s)) => Some(timestamp(s, "actual_departure")?),
@@ -201,7 +217,10 @@ fn is_iata(s: &str) -> bool {
     s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-fn required_str<'a>(map: &'a Map<String, Value>, field: &'static str) -> Result<&'a str, DecodeError> {
+fn required_str<'a>(
+    map: &'a Map<String, Value>,
+    field: &'static str,
+) -> Result<&'a str, DecodeError> {
     match map.get(field) {
         None | Some(Value::Null) => Err(DecodeError::MissingField(field)),
         Some(Value::String(s)) => Ok(s),
@@ -216,11 +235,18 @@ fn checked<'a>(
     valid: impl Fn(&str) -> bool,
 ) -> Result<&'a str, DecodeError> {
     let value = required_str(map, field)?;
-    if valid(value) { Ok(value) } else { Err(invalid(field, expected)) }
+    if valid(value) {
+        Ok(value)
+    } else {
+        Err(invalid(field, expected))
+    }
 }
 
 /// A field that must be present but may be null.
-fn nullable<'a>(map: &'a Map<String, Value>, field: &'static str) -> Result<Option<&'a Value>, DecodeError> {
+fn nullable<'a>(
+    map: &'a Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<&'a Value>, DecodeError> {
     match map.get(field) {
         None => Err(DecodeError::MissingField(field)),
         Some(Value::Null) => Ok(None),
@@ -284,7 +310,10 @@ mod tests {
         assert_eq!(event.status, FlightStatus::Delayed);
         assert_eq!(event.delay_minutes, Some(25));
         assert_eq!(event.actual_departure, None);
-        assert_eq!(event.event_time.to_rfc3339(), "2026-11-28T14:40:00.123456+00:00");
+        assert_eq!(
+            event.event_time.to_rfc3339(),
+            "2026-11-28T14:40:00.123456+00:00"
+        );
     }
 
     #[test]
@@ -300,22 +329,58 @@ mod tests {
             (FlightEvent::decode(&[0xff, 0xfe], &attrs()), "not_utf8"),
             (FlightEvent::decode(b"{not json", &attrs()), "invalid_json"),
             (FlightEvent::decode(b"[1,2]", &attrs()), "not_an_object"),
-            (FlightEvent::decode(valid().to_string().as_bytes(), &HashMap::new()), "unsupported_schema_version"),
+            (
+                FlightEvent::decode(valid().to_string().as_bytes(), &HashMap::new()),
+                "unsupported_schema_version",
+            ),
             (decode_json(&without("origin")), "missing_field"),
             (decode_json(&without("actual_departure")), "missing_field"),
-            (decode_json(&with("event_id", json!("nope"))), "invalid_field"),
+            (
+                decode_json(&with("event_id", json!("nope"))),
+                "invalid_field",
+            ),
             (decode_json(&with("origin", json!("scl"))), "invalid_field"),
-            (decode_json(&with("destination", json!("MADR"))), "invalid_field"),
+            (
+                decode_json(&with("destination", json!("MADR"))),
+                "invalid_field",
+            ),
             (decode_json(&with("airline", json!("L"))), "invalid_field"),
-            (decode_json(&with("flight_number", json!("123456"))), "invalid_field"),
-            (decode_json(&with("flight_number", json!(800))), "invalid_field"),
-            (decode_json(&with("flight_id", json!("LA 800"))), "invalid_field"),
-            (decode_json(&with("flight_id", json!("x".repeat(65)))), "invalid_field"),
-            (decode_json(&with("status", json!("landed"))), "invalid_field"),
-            (decode_json(&with("delay_minutes", json!(-1))), "invalid_field"),
-            (decode_json(&with("delay_minutes", json!(1.5))), "invalid_field"),
-            (decode_json(&with("event_time", json!("yesterday"))), "invalid_field"),
-            (decode_json(&with("scheduled_departure", json!(null))), "missing_field"),
+            (
+                decode_json(&with("flight_number", json!("123456"))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("flight_number", json!(800))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("flight_id", json!("LA 800"))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("flight_id", json!("x".repeat(65)))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("status", json!("landed"))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("delay_minutes", json!(-1))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("delay_minutes", json!(1.5))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("event_time", json!("yesterday"))),
+                "invalid_field",
+            ),
+            (
+                decode_json(&with("scheduled_departure", json!(null))),
+                "missing_field",
+            ),
         ];
         for (result, reason) in cases {
             let err = result.expect_err(reason);
@@ -326,7 +391,13 @@ mod tests {
     #[test]
     fn error_text_names_the_field_and_the_expectation() {
         let err = decode_json(&with("origin", json!("scl"))).unwrap_err();
-        assert_eq!(err.to_string(), "invalid_field: origin must be an IATA code of 3 uppercase letters");
-        assert_eq!(decode_json(&without("status")).unwrap_err().to_string(), "missing_field: status");
+        assert_eq!(
+            err.to_string(),
+            "invalid_field: origin must be an IATA code of 3 uppercase letters"
+        );
+        assert_eq!(
+            decode_json(&without("status")).unwrap_err().to_string(),
+            "missing_field: status"
+        );
     }
 }

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 const AIRLINES: [&str; 8] = ["LA", "JA", "H2", "AR", "AV", "CM", "IB", "AA"];
 const AIRPORTS: [&str; 14] = [
-    "SCL", "LIM", "GRU", "EZE", "BOG", "MIA", "MAD", "JFK", "CCP", "PMC", "ANF", "IQQ", "PUQ", "CJC",
+    "SCL", "LIM", "GRU", "EZE", "BOG", "MIA", "MAD", "JFK", "CCP", "PMC", "ANF", "IQQ", "PUQ",
+    "CJC",
 ];
 
 /// One flight moving through its lifecycle.
@@ -216,7 +217,11 @@ mod tests {
             }
             statuses.insert(event.status);
         }
-        assert_eq!(statuses.len(), FlightStatus::ALL.len(), "every status appears");
+        assert_eq!(
+            statuses.len(),
+            FlightStatus::ALL.len(),
+            "every status appears"
+        );
     }
 
     #[test]

@@ -38,7 +38,11 @@ pub async fn run(
             }
         }
         // Waiting for a permit is the backpressure: pullers block, flow control stops the pull.
-        let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore open");
         let processor = processor.clone();
         writes.spawn(async move {
             processor.process(batch).await;

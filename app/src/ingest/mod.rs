@@ -32,7 +32,8 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let subscriber = client::subscriber(pubsub, settings.streams).await?;
-    let dead_letters = client::publisher(pubsub, pubsub.dlq_topic_path(), Duration::from_millis(5)).await?;
+    let dead_letters =
+        client::publisher(pubsub, pubsub.dlq_topic_path(), Duration::from_millis(5)).await?;
     let processor = Arc::new(Processor::new(pool, dead_letters, readiness));
     let (deliveries, inbox) = mpsc::channel(settings.batch_max * 2);
     let mut pullers = Vec::with_capacity(settings.streams);
@@ -55,14 +56,26 @@ pub async fn run(
         "ingest started"
     );
     // Returns once every puller has stopped and the last batch is committed and acked.
-    batcher::run(inbox, settings.batch_max, settings.batch_wait, CONCURRENT_WRITES, processor).await;
+    batcher::run(
+        inbox,
+        settings.batch_max,
+        settings.batch_wait,
+        CONCURRENT_WRITES,
+        processor,
+    )
+    .await;
     let mut tokens = Vec::new();
     for puller in pullers {
         tokens.push(puller.await?);
     }
     let flush = futures::future::join_all(tokens.iter().map(|t| t.shutdown()));
-    if tokio::time::timeout(ACK_FLUSH_TIMEOUT, flush).await.is_err() {
-        tracing::warn!("acks not confirmed within {ACK_FLUSH_TIMEOUT:?}; unconfirmed messages will be redelivered and deduplicated");
+    if tokio::time::timeout(ACK_FLUSH_TIMEOUT, flush)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "acks not confirmed within {ACK_FLUSH_TIMEOUT:?}; unconfirmed messages will be redelivered and deduplicated"
+        );
     }
     tracing::info!("ingest stopped");
     Ok(())

@@ -61,7 +61,11 @@ impl Processor {
 
     /// Handles one batch end to end. Every delivery is acked or nacked before this returns.
     pub async fn process(&self, batch: Vec<Delivery>) {
-        let span = tracing::info_span!("ingest.batch", messages = batch.len(), otel.kind = "consumer");
+        let span = tracing::info_span!(
+            "ingest.batch",
+            messages = batch.len(),
+            otel.kind = "consumer"
+        );
         metrics::histogram!(INGEST_BATCH_SIZE).record(batch.len() as f64);
         let mut valid = Vec::with_capacity(batch.len());
         let mut invalid = Vec::new();
@@ -167,7 +171,12 @@ impl Processor {
 
     async fn write(&self, events: &[IncomingEvent]) -> Result<WriteOutcome, WriteError> {
         let started = Instant::now();
-        let span = tracing::info_span!("db.write_batch", db.system = "postgresql", events = events.len(), otel.kind = "client");
+        let span = tracing::info_span!(
+            "db.write_batch",
+            db.system = "postgresql",
+            events = events.len(),
+            otel.kind = "client"
+        );
         let result = async {
             let client = self.pool.get().await?;
             Ok(write_batch(&client, events).await?)
@@ -189,7 +198,13 @@ impl Processor {
         if outcome.duplicates == 0 {
             let lag = metrics::histogram!(INGEST_LAG);
             for e in events {
-                lag.record((now - e.published_at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6);
+                lag.record(
+                    (now - e.published_at)
+                        .num_microseconds()
+                        .unwrap_or(0)
+                        .max(0) as f64
+                        / 1e6,
+                );
             }
         }
         metrics::gauge!(INGEST_LAST_COMMIT).set(now.timestamp_micros() as f64 / 1e6);
@@ -244,7 +259,9 @@ impl WriteError {
 
     fn detail(&self) -> String {
         match self {
-            Self::Db(e) => e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()),
+            Self::Db(e) => e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |d| d.message().to_string()),
             Self::Pool(e) => e.to_string(),
         }
     }

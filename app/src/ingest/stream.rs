@@ -44,7 +44,11 @@ pub async fn pull(
         match next {
             Some(Ok((message, handler))) => {
                 backoff = Duration::from_millis(200);
-                if deliveries.send(Delivery { message, handler }).await.is_err() {
+                if deliveries
+                    .send(Delivery { message, handler })
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }

@@ -16,7 +16,9 @@ fn emulator(settings: &PubSubSettings) -> Option<(String, Credentials)> {
 pub async fn topic_admin(settings: &PubSubSettings) -> anyhow::Result<TopicAdmin> {
     let mut builder = TopicAdmin::builder();
     if let Some((endpoint, credentials)) = emulator(settings) {
-        builder = builder.with_endpoint(endpoint).with_credentials(credentials);
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_credentials(credentials);
     }
     Ok(builder.build().await?)
 }
@@ -24,7 +26,9 @@ pub async fn topic_admin(settings: &PubSubSettings) -> anyhow::Result<TopicAdmin
 pub async fn subscription_admin(settings: &PubSubSettings) -> anyhow::Result<SubscriptionAdmin> {
     let mut builder = SubscriptionAdmin::builder();
     if let Some((endpoint, credentials)) = emulator(settings) {
-        builder = builder.with_endpoint(endpoint).with_credentials(credentials);
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_credentials(credentials);
     }
     Ok(builder.build().await?)
 }
@@ -39,7 +43,9 @@ pub async fn publisher(
         .set_message_count_threshold(1000)
         .set_delay_threshold(delay);
     if let Some((endpoint, credentials)) = emulator(settings) {
-        builder = builder.with_endpoint(endpoint).with_credentials(credentials);
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_credentials(credentials);
     }
     Ok(builder.build().await?)
 }
@@ -47,7 +53,9 @@ pub async fn publisher(
 pub async fn subscriber(settings: &PubSubSettings, channels: usize) -> anyhow::Result<Subscriber> {
     let mut builder = Subscriber::builder().with_grpc_subchannel_count(channels.max(1));
     if let Some((endpoint, credentials)) = emulator(settings) {
-        builder = builder.with_endpoint(endpoint).with_credentials(credentials);
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_credentials(credentials);
     }
     Ok(builder.build().await?)
 }

@@ -37,7 +37,10 @@ pub struct PublishReport {
 /// The Pub/Sub message carrying `event` (schema v1).
 pub fn event_message(event: &FlightEvent) -> Message {
     let data = serde_json::to_vec(event).expect("events always serialize");
-    raw_message(data, HashMap::from([("schema_version".to_string(), SCHEMA_VERSION.to_string())]))
+    raw_message(
+        data,
+        HashMap::from([("schema_version".to_string(), SCHEMA_VERSION.to_string())]),
+    )
 }
 
 /// A message with the current trace context injected as a W3C `traceparent` attribute.
@@ -96,7 +99,12 @@ pub async fn run(
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         if last_progress.elapsed() >= Duration::from_secs(10) {
-            tracing::info!(sent, published = report.published, failed = report.failed, "publishing");
+            tracing::info!(
+                sent,
+                published = report.published,
+                failed = report.failed,
+                "publishing"
+            );
             last_progress = Instant::now();
         }
     }

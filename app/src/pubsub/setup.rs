@@ -9,7 +9,10 @@ use std::time::Duration;
 pub const MAX_DELIVERY_ATTEMPTS: i32 = 10;
 
 /// Idempotent set-up for the emulator and local runs (Terraform owns these in Google Cloud).
-pub async fn ensure_resources(settings: &PubSubSettings, ack_deadline: Duration) -> anyhow::Result<()> {
+pub async fn ensure_resources(
+    settings: &PubSubSettings,
+    ack_deadline: Duration,
+) -> anyhow::Result<()> {
     let topics = topic_admin(settings).await?;
     for topic in [settings.topic_path(), settings.dlq_topic_path()] {
         match topics.create_topic().set_name(&topic).send().await {
@@ -66,6 +69,8 @@ pub async fn ensure_plain_subscription(
     match result {
         Ok(_) => Ok(()),
         Err(e) if already_exists(&e) => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("creating subscription {subscription_path}: {e}")),
+        Err(e) => Err(anyhow::anyhow!(
+            "creating subscription {subscription_path}: {e}"
+        )),
     }
 }

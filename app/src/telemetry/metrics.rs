@@ -46,19 +46,27 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full(HTTP_DURATION.into()),
-            &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+            &[
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ],
         )?
         .set_buckets_for_metric(
             Matcher::Full(INGEST_LAG.into()),
-            &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0],
+            &[
+                0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0,
+            ],
         )?
         .set_buckets_for_metric(
             Matcher::Full(INGEST_BATCH_SIZE.into()),
-            &[1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0],
+            &[
+                1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
+            ],
         )?
         .set_buckets_for_metric(
             Matcher::Full(INGEST_BATCH_WRITE.into()),
-            &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+            &[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ],
         )?
         .install_recorder()?;
     let handle = HANDLE.get_or_init(|| handle).clone();
@@ -68,26 +76,59 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
     let upkeep = handle.clone();
     std::thread::Builder::new()
         .name("metrics-upkeep".into())
-        .spawn(move || loop {
-            std::thread::sleep(Duration::from_secs(5));
-            upkeep.run_upkeep();
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(5));
+                upkeep.run_upkeep();
+            }
         })?;
     Ok(handle)
 }
 
 fn describe() {
-    describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request duration by method, matched route and status code.");
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request duration by method, matched route and status code."
+    );
     describe_gauge!(HTTP_ACTIVE, "HTTP requests being served right now.");
-    describe_counter!(INGEST_MESSAGES, "Pub/Sub messages processed by outcome: stored, duplicate, invalid (sent to the DLQ), failed (released for redelivery).");
+    describe_counter!(
+        INGEST_MESSAGES,
+        "Pub/Sub messages processed by outcome: stored, duplicate, invalid (sent to the DLQ), failed (released for redelivery)."
+    );
     describe_histogram!(INGEST_BATCH_SIZE, "Messages per ingest batch.");
-    describe_histogram!(INGEST_BATCH_WRITE, Unit::Seconds, "Time to write one batch to PostgreSQL (one statement, committed).");
-    describe_histogram!(INGEST_LAG, Unit::Seconds, "Commit time minus Pub/Sub publish time, per stored event.");
-    describe_gauge!(INGEST_LAST_COMMIT, Unit::Seconds, "Unix time of the last successful batch commit.");
-    describe_counter!(DLQ_MESSAGES, "Invalid messages published to the dead-letter topic, by reason.");
-    describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections by state (idle, in_use).");
+    describe_histogram!(
+        INGEST_BATCH_WRITE,
+        Unit::Seconds,
+        "Time to write one batch to PostgreSQL (one statement, committed)."
+    );
+    describe_histogram!(
+        INGEST_LAG,
+        Unit::Seconds,
+        "Commit time minus Pub/Sub publish time, per stored event."
+    );
+    describe_gauge!(
+        INGEST_LAST_COMMIT,
+        Unit::Seconds,
+        "Unix time of the last successful batch commit."
+    );
+    describe_counter!(
+        DLQ_MESSAGES,
+        "Invalid messages published to the dead-letter topic, by reason."
+    );
+    describe_gauge!(
+        DB_POOL_CONNECTIONS,
+        "Database pool connections by state (idle, in_use)."
+    );
     describe_gauge!(DB_POOL_MAX, "Maximum size of the database pool.");
-    describe_gauge!(BUILD_INFO, "Always 1; labels carry the version and git commit of the running build.");
-    describe_counter!(CACHE_REQUESTS, "API micro-cache lookups by cache (events, stats) and result (hit, miss, coalesced).");
+    describe_gauge!(
+        BUILD_INFO,
+        "Always 1; labels carry the version and git commit of the running build."
+    );
+    describe_counter!(
+        CACHE_REQUESTS,
+        "API micro-cache lookups by cache (events, stats) and result (hit, miss, coalesced)."
+    );
 }
 
 /// Counters exist at zero from start-up, so `rate()` and ratios work before the first event.
@@ -103,6 +144,9 @@ fn register_zeroes() {
 /// Checks at compile-test time that every decode reason is a registered DLQ label.
 pub fn dlq_reason_label(error: &DecodeError) -> &'static str {
     let reason = error.reason();
-    debug_assert!(DLQ_REASONS.contains(&reason), "unregistered DLQ reason {reason}");
+    debug_assert!(
+        DLQ_REASONS.contains(&reason),
+        "unregistered DLQ reason {reason}"
+    );
     reason
 }

@@ -44,7 +44,14 @@ async fn walk(api: &App, query: &str) -> Vec<Uuid> {
 
 async fn ids_where(h: &Harness, condition: &str) -> HashSet<Uuid> {
     let sql = format!("SELECT event_id FROM flight_events WHERE {condition}");
-    h.db.client().await.query(&sql, &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+    h.db.client()
+        .await
+        .query(&sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }
 
 #[tokio::test]
@@ -57,15 +64,25 @@ async fn walking_every_cursor_returns_each_event_once_and_filters_hold() {
 
     let scl = walk(&api, "origin=SCL&limit=50").await;
     assert!(!scl.is_empty());
-    assert_eq!(scl.iter().copied().collect::<HashSet<_>>(), ids_where(&h, "origin = 'SCL'").await);
+    assert_eq!(
+        scl.iter().copied().collect::<HashSet<_>>(),
+        ids_where(&h, "origin = 'SCL'").await
+    );
     let departed = walk(&api, "status=departed&origin=SCL&limit=5").await;
     assert_eq!(
         departed.iter().copied().collect::<HashSet<_>>(),
         ids_where(&h, "status = 'departed' AND origin = 'SCL'").await
     );
-    let flight: String = h.db.client().await
-        .query_one("SELECT flight_id FROM flight_events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", &[])
-        .await.unwrap().get(0);
+    let flight: String =
+        h.db.client()
+            .await
+            .query_one(
+                "SELECT flight_id FROM flight_events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
     let of_flight = walk(&api, &format!("flight_id={flight}&limit=2")).await;
     assert_eq!(
         of_flight.iter().copied().collect::<HashSet<_>>(),
@@ -92,24 +109,37 @@ async fn bad_parameters_are_400_problems_that_name_the_parameter() {
         ("/v1/flights/bad%20id", "flight_id"),
         ("/v1/stats/delays", "origin"),
         ("/v1/stats/delays?origin=SCL&from=2026-13-01", "from"),
-        ("/v1/stats/delays?origin=SCL&from=2026-02-01&to=2026-01-01", "from"),
-        ("/v1/stats/delays?origin=SCL&from=2026-01-01&to=2026-06-01", "to"),
+        (
+            "/v1/stats/delays?origin=SCL&from=2026-02-01&to=2026-01-01",
+            "from",
+        ),
+        (
+            "/v1/stats/delays?origin=SCL&from=2026-01-01&to=2026-06-01",
+            "to",
+        ),
     ];
     for (path, parameter) in cases {
         let response = api.get(path).await;
         assert_eq!(response.status().as_u16(), 400, "{path}");
         assert_eq!(
-            response.headers()["content-type"], "application/problem+json",
+            response.headers()["content-type"],
+            "application/problem+json",
             "{path}"
         );
         let problem: serde_json::Value = response.json().await.unwrap();
         assert_eq!(problem["status"], 400, "{path}");
         assert_eq!(problem["parameter"], parameter, "{path}: {problem}");
-        assert!(problem["detail"].as_str().unwrap().contains(parameter), "{path}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(parameter),
+            "{path}: {problem}"
+        );
     }
     let missing = api.get("/v1/flights/NOPE-404").await;
     assert_eq!(missing.status().as_u16(), 404);
-    assert_eq!(missing.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
     assert_eq!(api.status("/v2/nothing").await, 404);
 }
 
@@ -127,11 +157,21 @@ async fn delay_statistics_match_the_stored_flights() {
     let days: Vec<chrono::NaiveDate> = rows.iter().map(|r| r.get(0)).collect();
     let (from, to) = (*days.iter().min().unwrap(), *days.iter().max().unwrap());
     let stats: DelayStats = api
-        .get_json(&format!("/v1/stats/delays?origin=SCL&from={from}&to={to}"), 200)
+        .get_json(
+            &format!("/v1/stats/delays?origin=SCL&from={from}&to={to}"),
+            200,
+        )
         .await;
-    assert_eq!(stats.days.len() as i64, (to - from).num_days() + 1, "every day of the range");
+    assert_eq!(
+        stats.days.len() as i64,
+        (to - from).num_days() + 1,
+        "every day of the range"
+    );
     for day in &stats.days {
-        let of_day: Vec<_> = rows.iter().filter(|r| r.get::<_, chrono::NaiveDate>(0) == day.day).collect();
+        let of_day: Vec<_> = rows
+            .iter()
+            .filter(|r| r.get::<_, chrono::NaiveDate>(0) == day.day)
+            .collect();
         let departed: Vec<i32> = of_day
             .iter()
             .filter(|r| matches!(r.get::<_, &str>(1), "departed" | "arrived"))
@@ -141,12 +181,16 @@ async fn delay_statistics_match_the_stored_flights() {
         assert_eq!(day.departed, departed.len() as i64, "{}", day.day);
         assert_eq!(
             day.cancelled,
-            of_day.iter().filter(|r| r.get::<_, &str>(1) == "cancelled").count() as i64
+            of_day
+                .iter()
+                .filter(|r| r.get::<_, &str>(1) == "cancelled")
+                .count() as i64
         );
         if departed.is_empty() {
             assert_eq!(day.on_time_ratio, None);
         } else {
-            let on_time = departed.iter().filter(|d| **d <= 15).count() as f64 / departed.len() as f64;
+            let on_time =
+                departed.iter().filter(|d| **d <= 15).count() as f64 / departed.len() as f64;
             assert!((day.on_time_ratio.unwrap() - on_time).abs() < 1e-9);
             let mean = departed.iter().map(|d| f64::from(*d)).sum::<f64>() / departed.len() as f64;
             assert!((day.avg_delay_minutes.unwrap() - mean).abs() < 1e-6);
@@ -160,13 +204,36 @@ async fn delay_statistics_match_the_stored_flights() {
 async fn openapi_document_lists_every_route() {
     let (_h, _ingest, api) = seeded(1).await;
     let doc: serde_json::Value = api.get_json("/openapi.json", 200).await;
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let paths = doc["paths"].as_object().unwrap();
-    for route in ["/v1/events", "/v1/flights/{flight_id}", "/v1/stats/delays", "/healthz", "/readyz", "/openapi.json"] {
-        assert!(paths.contains_key(route), "{route} missing from /openapi.json");
+    for route in [
+        "/v1/events",
+        "/v1/flights/{flight_id}",
+        "/v1/stats/delays",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+    ] {
+        assert!(
+            paths.contains_key(route),
+            "{route} missing from /openapi.json"
+        );
         assert!(paths[route].get("get").is_some(), "{route} documents GET");
     }
-    assert_eq!(paths.len(), 6, "no undocumented or stale route: {:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(
+        paths.len(),
+        6,
+        "no undocumented or stale route: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
     let metrics_port = api.get("/metrics").await;
-    assert_eq!(metrics_port.status().as_u16(), 404, "/metrics is never on the public port");
+    assert_eq!(
+        metrics_port.status().as_u16(),
+        404,
+        "/metrics is never on the public port"
+    );
 }

@@ -23,7 +23,9 @@ async fn poison_messages_are_dead_lettered_with_their_reason_and_valid_ones_stor
     h.pubsub.publish_events(&valid).await;
     let ingest = h.ingest(&[("INGEST_BATCH_WAIT_MS", "1000")]).await;
 
-    let dead = inspector.receive(PoisonKind::ALL.len(), Duration::from_secs(30)).await;
+    let dead = inspector
+        .receive(PoisonKind::ALL.len(), Duration::from_secs(30))
+        .await;
     for message in &dead {
         let original_id = &message.attributes["original_message_id"];
         let (kind, data) = expected
@@ -34,9 +36,16 @@ async fn poison_messages_are_dead_lettered_with_their_reason_and_valid_ones_stor
             error.starts_with(kind.expected_reason()),
             "{kind:?}: error attribute {error:?}"
         );
-        assert_eq!(&message.data[..], &data[..], "{kind:?}: data is the original");
+        assert_eq!(
+            &message.data[..],
+            &data[..],
+            "{kind:?}: data is the original"
+        );
         let publish_time = &message.attributes["original_publish_time"];
-        assert!(chrono::DateTime::parse_from_rfc3339(publish_time).is_ok(), "{publish_time:?}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(publish_time).is_ok(),
+            "{publish_time:?}"
+        );
     }
     let stored = eventually("valid events stored", Duration::from_secs(30), || async {
         let n = h.db.count_events().await;
@@ -48,9 +57,15 @@ async fn poison_messages_are_dead_lettered_with_their_reason_and_valid_ones_stor
     assert_eq!(h.db.count_of(&ids).await, valid.len() as i64);
 
     let m = metrics::scrape(&ingest.metrics).await;
-    assert_eq!(metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="invalid"}"#), 5.0);
+    assert_eq!(
+        metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="invalid"}"#),
+        5.0
+    );
     for kind in PoisonKind::ALL {
-        let series = format!(r#"flightdeck_dlq_messages_total{{reason="{}"}}"#, kind.expected_reason());
+        let series = format!(
+            r#"flightdeck_dlq_messages_total{{reason="{}"}}"#,
+            kind.expected_reason()
+        );
         assert_eq!(metrics::value(&m, &series), 1.0, "{series}");
     }
 }

@@ -15,30 +15,64 @@ async fn published_event_is_served_by_the_api_with_identical_fields() {
     h.pubsub.publish_events(std::slice::from_ref(&event)).await;
 
     let path = format!("/v1/events?flight_id={}", event.flight_id);
-    let page: EventPage = eventually("the event in /v1/events", Duration::from_secs(30), || async {
-        let page: EventPage = api.get_json(&path, 200).await;
-        (!page.items.is_empty()).then_some(page)
-    })
+    let page: EventPage = eventually(
+        "the event in /v1/events",
+        Duration::from_secs(30),
+        || async {
+            let page: EventPage = api.get_json(&path, 200).await;
+            (!page.items.is_empty()).then_some(page)
+        },
+    )
     .await;
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.next_cursor, None);
     let stored = &page.items[0];
-    assert_eq!(stored.event, event, "every published field comes back unchanged");
+    assert_eq!(
+        stored.event, event,
+        "every published field comes back unchanged"
+    );
     assert!(stored.ingested_at >= stored.published_at);
 
-    let view: FlightView = api.get_json(&format!("/v1/flights/{}", event.flight_id), 200).await;
+    let view: FlightView = api
+        .get_json(&format!("/v1/flights/{}", event.flight_id), 200)
+        .await;
     assert_eq!(view.events.len(), 1);
     assert_eq!(view.events[0].event, event);
     let flight = &view.flight;
     assert_eq!(
-        (&flight.flight_id, &flight.airline, &flight.flight_number, &flight.origin, &flight.destination),
-        (&event.flight_id, &event.airline, &event.flight_number, &event.origin, &event.destination)
+        (
+            &flight.flight_id,
+            &flight.airline,
+            &flight.flight_number,
+            &flight.origin,
+            &flight.destination
+        ),
+        (
+            &event.flight_id,
+            &event.airline,
+            &event.flight_number,
+            &event.origin,
+            &event.destination
+        )
     );
     assert_eq!(
-        (flight.status, flight.scheduled_departure, flight.actual_departure, flight.delay_minutes),
-        (event.status, event.scheduled_departure, event.actual_departure, event.delay_minutes)
+        (
+            flight.status,
+            flight.scheduled_departure,
+            flight.actual_departure,
+            flight.delay_minutes
+        ),
+        (
+            event.status,
+            event.scheduled_departure,
+            event.actual_departure,
+            event.delay_minutes
+        )
     );
-    assert_eq!((flight.last_event_id, flight.last_event_time), (event.event_id, event.event_time));
+    assert_eq!(
+        (flight.last_event_id, flight.last_event_time),
+        (event.event_id, event.event_time)
+    );
 }
 
 #[tokio::test]
@@ -51,12 +85,20 @@ async fn an_event_published_three_times_is_stored_once_and_counted_as_duplicate(
         // Three separate publishes: three messages with distinct ids, one event id.
         h.pubsub.publish_events(std::slice::from_ref(&event)).await;
     }
-    let scraped = eventually("three messages processed", Duration::from_secs(30), || async {
-        let m = metrics::scrape(&ingest.metrics).await;
-        let stored = metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="stored"}"#);
-        let duplicate = metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="duplicate"}"#);
-        (stored + duplicate >= 3.0).then_some((stored, duplicate))
-    })
+    let scraped = eventually(
+        "three messages processed",
+        Duration::from_secs(30),
+        || async {
+            let m = metrics::scrape(&ingest.metrics).await;
+            let stored =
+                metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="stored"}"#);
+            let duplicate = metrics::value(
+                &m,
+                r#"flightdeck_ingest_messages_total{outcome="duplicate"}"#,
+            );
+            (stored + duplicate >= 3.0).then_some((stored, duplicate))
+        },
+    )
     .await;
     assert_eq!(scraped, (1.0, 2.0), "(stored, duplicate)");
     assert_eq!(h.db.count_events().await, 1);

@@ -21,7 +21,10 @@ async fn ingest_killed_mid_stream_and_restarted_stores_exactly_every_event() {
     first.signal(Signal::SIGKILL);
     first.wait(Duration::from_secs(5)).await;
     let after_kill = h.db.count_events().await;
-    assert!(after_kill < 20_000, "killed in the middle of the stream (stored {after_kill})");
+    assert!(
+        after_kill < 20_000,
+        "killed in the middle of the stream (stored {after_kill})"
+    );
     assert!(after_kill >= at_kill);
 
     let second = h.ingest(&overrides).await;
@@ -32,9 +35,16 @@ async fn ingest_killed_mid_stream_and_restarted_stores_exactly_every_event() {
     // Let redeliveries of messages the killed process held settle, then count again.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(h.db.count_events().await, 20_000);
-    assert_eq!(h.db.count_of(&ids).await, 20_000, "every published event is stored");
+    assert_eq!(
+        h.db.count_of(&ids).await,
+        20_000,
+        "every published event is stored"
+    );
     let m = metrics::scrape(&second.metrics).await;
-    assert_eq!(metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="invalid"}"#), 0.0);
+    assert_eq!(
+        metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="invalid"}"#),
+        0.0
+    );
 }
 
 #[tokio::test]
@@ -51,14 +61,22 @@ async fn database_outage_during_ingest_loses_and_duplicates_nothing() {
     let ready_url = format!("{}/readyz", ingest.http);
     let ready = |status: u16| {
         let url = ready_url.clone();
-        async move { (reqwest::get(&url).await.map(|r| r.status().as_u16()).ok() == Some(status)).then_some(()) }
+        async move {
+            (reqwest::get(&url).await.map(|r| r.status().as_u16()).ok() == Some(status))
+                .then_some(())
+        }
     };
     ready(200).await.expect("ready before the outage");
 
     h.db.cut_off().await;
     let during = generated_events(2_000, 6);
     h.pubsub.publish_events(&during).await;
-    eventually("/readyz 503 during the outage", Duration::from_secs(30), || ready(503)).await;
+    eventually(
+        "/readyz 503 during the outage",
+        Duration::from_secs(30),
+        || ready(503),
+    )
+    .await;
     let failed = eventually("failed writes counted", Duration::from_secs(30), || async {
         let m = metrics::scrape(&ingest.metrics).await;
         let failed = metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="failed"}"#);
@@ -66,16 +84,29 @@ async fn database_outage_during_ingest_loses_and_duplicates_nothing() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(ingest.is_running(), "the worker survives the outage; logs:\n{}", ingest.logs());
+    assert!(
+        ingest.is_running(),
+        "the worker survives the outage; logs:\n{}",
+        ingest.logs()
+    );
 
     h.db.restore().await;
-    eventually("/readyz 200 after the outage", Duration::from_secs(60), || ready(200)).await;
+    eventually(
+        "/readyz 200 after the outage",
+        Duration::from_secs(60),
+        || ready(200),
+    )
+    .await;
     eventually("every event stored", Duration::from_secs(90), || async {
         (h.db.count_events().await >= 3_000).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(h.db.count_events().await, 3_000, "nothing lost, nothing twice");
+    assert_eq!(
+        h.db.count_events().await,
+        3_000,
+        "nothing lost, nothing twice"
+    );
     let ids: Vec<_> = before.iter().chain(&during).map(|e| e.event_id).collect();
     assert_eq!(h.db.count_of(&ids).await, 3_000);
     assert!(ingest.is_running());
@@ -89,20 +120,40 @@ async fn sigterm_commits_the_in_flight_batch_and_exits_zero() {
     let events = generated_events(300, 7);
     h.pubsub.publish_events(&events).await;
     // A long batch window keeps every received message in one uncommitted batch.
-    let overrides = [("INGEST_BATCH_WAIT_MS", "8000"), ("INGEST_BATCH_MAX", "50000")];
+    let overrides = [
+        ("INGEST_BATCH_WAIT_MS", "8000"),
+        ("INGEST_BATCH_MAX", "50000"),
+    ];
     let mut ingest = h.ingest(&overrides).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(h.db.count_events().await, 0, "the batch is still open when SIGTERM arrives");
+    assert_eq!(
+        h.db.count_events().await,
+        0,
+        "the batch is still open when SIGTERM arrives"
+    );
     ingest.signal(Signal::SIGTERM);
     let status = ingest.wait(Duration::from_secs(10)).await;
-    assert!(status.success(), "exit status {status}; logs:\n{}", ingest.logs());
+    assert!(
+        status.success(),
+        "exit status {status}; logs:\n{}",
+        ingest.logs()
+    );
     let committed = h.db.count_events().await;
-    assert_eq!(committed, 300, "the in-flight batch was committed before exit");
+    assert_eq!(
+        committed, 300,
+        "the in-flight batch was committed before exit"
+    );
 
     // Acks were flushed before exit: a new worker finds nothing to redeliver.
     let again = h.ingest(&[]).await;
     tokio::time::sleep(Duration::from_secs(12)).await;
     let m = metrics::scrape(&again.metrics).await;
-    assert_eq!(metrics::value(&m, r#"flightdeck_ingest_messages_total{outcome="duplicate"}"#), 0.0);
+    assert_eq!(
+        metrics::value(
+            &m,
+            r#"flightdeck_ingest_messages_total{outcome="duplicate"}"#
+        ),
+        0.0
+    );
     assert_eq!(h.db.count_events().await, 300);
 }

@@ -21,11 +21,19 @@ pub struct App {
 
 impl App {
     /// Spawns `command`, waits for its "listening" log line and returns its base URLs.
-    pub async fn spawn(command: &str, env: Vec<(String, String)>, overrides: &[(&str, &str)]) -> Self {
+    pub async fn spawn(
+        command: &str,
+        env: Vec<(String, String)>,
+        overrides: &[(&str, &str)],
+    ) -> Self {
         let mut cmd = Command::new(binary());
         cmd.arg(command)
             .envs(env)
-            .envs(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .envs(
+                overrides
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -64,7 +72,10 @@ impl App {
     pub async fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
         match tokio::time::timeout(timeout, self.child.wait()).await {
             Ok(status) => status.expect("wait"),
-            Err(_) => panic!("process did not exit within {timeout:?}; logs:\n{}", self.logs()),
+            Err(_) => panic!(
+                "process did not exit within {timeout:?}; logs:\n{}",
+                self.logs()
+            ),
         }
     }
 

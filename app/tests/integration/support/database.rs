@@ -18,7 +18,9 @@ async fn connect(url: &str) -> Result<Client, tokio_postgres::Error> {
 impl TestDb {
     pub async fn create(admin_url: &str) -> Self {
         let name = format!("flightdeck_test_{}", Uuid::new_v4().simple());
-        let admin = connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
+        let admin = connect(admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
@@ -35,11 +37,15 @@ impl TestDb {
 
     /// A new connection to the test database (fresh each time: tests cut connections on purpose).
     pub async fn client(&self) -> Client {
-        connect(&self.url).await.expect("connect to the test database")
+        connect(&self.url)
+            .await
+            .expect("connect to the test database")
     }
 
     pub async fn admin(&self) -> Client {
-        connect(&self.admin_url).await.expect("connect to the admin database")
+        connect(&self.admin_url)
+            .await
+            .expect("connect to the admin database")
     }
 
     pub async fn count_events(&self) -> i64 {
@@ -55,7 +61,10 @@ impl TestDb {
     pub async fn count_of(&self, ids: &[Uuid]) -> i64 {
         self.client()
             .await
-            .query_one("SELECT count(*) FROM flight_events WHERE event_id = ANY($1)", &[&ids])
+            .query_one(
+                "SELECT count(*) FROM flight_events WHERE event_id = ANY($1)",
+                &[&ids],
+            )
             .await
             .expect("count events by id")
             .get(0)
@@ -65,7 +74,10 @@ impl TestDb {
     pub async fn cut_off(&self) {
         let admin = self.admin().await;
         admin
-            .batch_execute(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS false", self.name))
+            .batch_execute(&format!(
+                "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+                self.name
+            ))
             .await
             .expect("disallow connections");
         admin
@@ -80,14 +92,19 @@ impl TestDb {
     pub async fn restore(&self) {
         self.admin()
             .await
-            .batch_execute(&format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self.name))
+            .batch_execute(&format!(
+                "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+                self.name
+            ))
             .await
             .expect("allow connections");
     }
 }
 
 fn replace_dbname(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
     match query {
         Some(q) => format!("{prefix}/{name}?{q}"),

@@ -4,7 +4,12 @@ use std::collections::HashMap;
 
 /// Series are keyed exactly as exposed, e.g. `flightdeck_ingest_messages_total{outcome="stored"}`.
 pub async fn scrape(url: &str) -> HashMap<String, f64> {
-    let body = reqwest::get(url).await.expect("scrape").text().await.expect("body");
+    let body = reqwest::get(url)
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("body");
     parse(&body)
 }
 

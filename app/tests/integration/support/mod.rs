@@ -34,7 +34,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -94,7 +97,9 @@ impl Harness {
 /// `n` realistic events from the synthetic generator.
 pub fn generated_events(n: usize, seed: u64) -> Vec<flightdeck::domain::FlightEvent> {
     let mut generator = flightdeck::domain::synthetic::Generator::new(seed, 300);
-    (0..n).map(|_| generator.next_event(chrono::Utc::now())).collect()
+    (0..n)
+        .map(|_| generator.next_event(chrono::Utc::now()))
+        .collect()
 }
 
 /// One event whose flight id exists nowhere else.

@@ -27,16 +27,23 @@ impl TestPubSub {
         setup::ensure_resources(&settings, Duration::from_secs(10))
             .await
             .expect("create topic, subscription and dead-letter topic on the emulator");
-        let publisher = client::publisher(&settings, settings.topic_path(), Duration::from_millis(5))
-            .await
-            .expect("publisher");
-        Self { settings, publisher }
+        let publisher =
+            client::publisher(&settings, settings.topic_path(), Duration::from_millis(5))
+                .await
+                .expect("publisher");
+        Self {
+            settings,
+            publisher,
+        }
     }
 
     pub fn env(&self) -> Vec<(String, String)> {
         let s = &self.settings;
         vec![
-            ("PUBSUB_EMULATOR_HOST".into(), s.emulator_host.clone().expect("emulator")),
+            (
+                "PUBSUB_EMULATOR_HOST".into(),
+                s.emulator_host.clone().expect("emulator"),
+            ),
             ("GOOGLE_CLOUD_PROJECT".into(), s.project.clone()),
             ("PUBSUB_TOPIC".into(), s.topic.clone()),
             ("PUBSUB_SUBSCRIPTION".into(), s.subscription.clone()),
@@ -73,7 +80,9 @@ impl TestPubSub {
         setup::ensure_plain_subscription(&self.settings, &self.settings.dlq_topic_path(), &path)
             .await
             .expect("create the inspection subscription");
-        let subscriber = client::subscriber(&self.settings, 1).await.expect("subscriber");
+        let subscriber = client::subscriber(&self.settings, 1)
+            .await
+            .expect("subscriber");
         Inspector {
             stream: subscriber.subscribe(path).build(),
         }
@@ -105,7 +114,10 @@ impl Inspector {
         if let Ok(Some(Ok((extra, _)))) =
             tokio::time::timeout(Duration::from_secs(2), self.stream.next()).await
         {
-            panic!("unexpected extra dead-lettered message: {:?}", extra.attributes);
+            panic!(
+                "unexpected extra dead-lettered message: {:?}",
+                extra.attributes
+            );
         }
         received
     }

@@ -41,15 +41,31 @@ async fn provide() -> Services {
         .start()
         .await
         .expect("start the PostgreSQL container (is Docker running?)");
-    let pg_port = postgres.get_host_port_ipv4(5432).await.expect("postgres port");
-    let emulator = GenericImage::new("gcr.io/google.com/cloudsdktool/google-cloud-cli", "emulators")
-        .with_exposed_port(8085.tcp())
-        .with_wait_for(WaitFor::message_on_stderr("Server started"))
-        .with_cmd(["gcloud", "beta", "emulators", "pubsub", "start", "--host-port=0.0.0.0:8085"])
-        .start()
+    let pg_port = postgres
+        .get_host_port_ipv4(5432)
         .await
-        .expect("start the Pub/Sub emulator container");
-    let emulator_port = emulator.get_host_port_ipv4(8085).await.expect("emulator port");
+        .expect("postgres port");
+    let emulator = GenericImage::new(
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli",
+        "emulators",
+    )
+    .with_exposed_port(8085.tcp())
+    .with_wait_for(WaitFor::message_on_stderr("Server started"))
+    .with_cmd([
+        "gcloud",
+        "beta",
+        "emulators",
+        "pubsub",
+        "start",
+        "--host-port=0.0.0.0:8085",
+    ])
+    .start()
+    .await
+    .expect("start the Pub/Sub emulator container");
+    let emulator_port = emulator
+        .get_host_port_ipv4(8085)
+        .await
+        .expect("emulator port");
     // The containers live as long as the test process.
     Box::leak(Box::new((postgres, emulator)));
     Services {
