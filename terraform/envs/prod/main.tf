@@ -1,0 +1,113 @@
+# flightdeck prod: regional (HA) database, API kept warm with always-on CPU,
+# deploys only from the main branch, raw events archived to BigQuery.
+
+locals {
+  environment = "prod"
+  labels      = { app = "flightdeck", env = local.environment }
+}
+
+module "network" {
+  source     = "../../modules/network"
+  project_id = var.project_id
+  region     = var.region
+  name       = "flightdeck-${local.environment}"
+}
+
+module "identity" {
+  source               = "../../modules/identity"
+  project_id           = var.project_id
+  github_repository_id = var.github_repository_id
+  # Only the protected main branch deploys to prod.
+  github_ref = var.github_ref
+}
+
+module "registry" {
+  source         = "../../modules/registry"
+  project_id     = var.project_id
+  region         = var.region
+  writer_members = { deployer = module.identity.deployer_member }
+  labels         = local.labels
+}
+
+module "pubsub" {
+  source                 = "../../modules/pubsub"
+  project_id             = var.project_id
+  region                 = var.region
+  subscriber_members     = { ingest = module.identity.runtime_members.ingest }
+  dlq_publisher_members  = { ingest = module.identity.runtime_members.ingest }
+  publisher_members      = var.publisher_members
+  dlq_subscriber_members = var.dlq_operators
+  bigquery_archive       = { enabled = true }
+  labels                 = local.labels
+}
+
+module "database" {
+  source                            = "../../modules/database"
+  project_id                        = var.project_id
+  region                            = var.region
+  instance_name                     = "flightdeck-${local.environment}"
+  tier                              = "db-custom-2-7680"
+  availability_type                 = "REGIONAL"
+  disk_size_gb                      = 20
+  retained_backups                  = 30
+  max_connections                   = 200
+  network_id                        = module.network.network_id
+  private_service_access_connection = module.network.private_service_access_connection
+  iam_service_accounts              = module.identity.service_account_emails
+  labels                            = local.labels
+}
+
+module "runtime" {
+  source              = "../../modules/runtime"
+  project_id          = var.project_id
+  region              = var.region
+  environment         = local.environment
+  image               = var.image
+  service_accounts    = module.identity.service_account_emails
+  iam_db_users        = module.database.iam_db_users
+  database_name       = module.database.database_name
+  sql_connection_name = module.database.connection_name
+  network_id          = module.network.network_id
+  subnet_id           = module.network.run_subnet_id
+  deployer_member     = module.identity.deployer_member
+  invoker_members     = var.invoker_members
+  labels              = local.labels
+
+  pubsub = {
+    topic        = module.pubsub.topic_name
+    subscription = module.pubsub.subscription_name
+    dlq_topic    = module.pubsub.dlq_topic_name
+  }
+
+  # One warm instance avoids cold starts eating the latency SLO; always-on CPU
+  # keeps the metrics sidecar scraping between requests.
+  api = {
+    min_instances = 1
+    max_instances = 10
+    cpu_always_on = true
+    db_pool_max   = 10
+  }
+
+  # max_instances * DB_POOL_MAX of both services stays under max_connections (200).
+  ingest = {
+    min_instances = 1
+    max_instances = 4
+    db_pool_max   = 8
+  }
+}
+
+module "monitoring" {
+  source                = "../../modules/monitoring"
+  project_id            = var.project_id
+  region                = var.region
+  environment           = local.environment
+  api_service_name      = module.runtime.api_service_name
+  api_url               = module.runtime.api_url
+  ingest_service_name   = module.runtime.ingest_service_name
+  subscription_name     = module.pubsub.subscription_name
+  notification_channels = var.notification_channels
+  runbook_base_url      = var.runbook_base_url
+  slos                  = var.slos
+  uptime_check_period   = "60s"
+  labels                = local.labels
+}

@@ -1,0 +1,110 @@
+# flightdeck staging: the same modules as prod, smaller and cheaper: zonal database,
+# API scaled to zero, request-based CPU for the API, no BigQuery archive.
+
+locals {
+  environment = "staging"
+  labels      = { app = "flightdeck", env = local.environment }
+}
+
+module "network" {
+  source     = "../../modules/network"
+  project_id = var.project_id
+  region     = var.region
+  name       = "flightdeck-${local.environment}"
+}
+
+module "identity" {
+  source               = "../../modules/identity"
+  project_id           = var.project_id
+  github_repository_id = var.github_repository_id
+  # Any branch of the repository may deploy to staging.
+  github_ref = null
+}
+
+module "registry" {
+  source         = "../../modules/registry"
+  project_id     = var.project_id
+  region         = var.region
+  writer_members = { deployer = module.identity.deployer_member }
+  labels         = local.labels
+}
+
+module "pubsub" {
+  source                 = "../../modules/pubsub"
+  project_id             = var.project_id
+  region                 = var.region
+  subscriber_members     = { ingest = module.identity.runtime_members.ingest }
+  dlq_publisher_members  = { ingest = module.identity.runtime_members.ingest }
+  publisher_members      = var.publisher_members
+  dlq_subscriber_members = var.dlq_operators
+  bigquery_archive       = { enabled = false }
+  labels                 = local.labels
+}
+
+module "database" {
+  source                            = "../../modules/database"
+  project_id                        = var.project_id
+  region                            = var.region
+  instance_name                     = "flightdeck-${local.environment}"
+  tier                              = "db-custom-1-3840"
+  availability_type                 = "ZONAL"
+  disk_size_gb                      = 10
+  retained_backups                  = 7
+  max_connections                   = 100
+  network_id                        = module.network.network_id
+  private_service_access_connection = module.network.private_service_access_connection
+  iam_service_accounts              = module.identity.service_account_emails
+  labels                            = local.labels
+}
+
+module "runtime" {
+  source              = "../../modules/runtime"
+  project_id          = var.project_id
+  region              = var.region
+  environment         = local.environment
+  image               = var.image
+  service_accounts    = module.identity.service_account_emails
+  iam_db_users        = module.database.iam_db_users
+  database_name       = module.database.database_name
+  sql_connection_name = module.database.connection_name
+  network_id          = module.network.network_id
+  subnet_id           = module.network.run_subnet_id
+  deployer_member     = module.identity.deployer_member
+  invoker_members     = var.invoker_members
+  labels              = local.labels
+
+  pubsub = {
+    topic        = module.pubsub.topic_name
+    subscription = module.pubsub.subscription_name
+    dlq_topic    = module.pubsub.dlq_topic_name
+  }
+
+  api = {
+    min_instances = 0
+    max_instances = 3
+    cpu_always_on = false
+    db_pool_max   = 5
+  }
+
+  ingest = {
+    min_instances = 1
+    max_instances = 2
+    db_pool_max   = 5
+  }
+}
+
+module "monitoring" {
+  source                = "../../modules/monitoring"
+  project_id            = var.project_id
+  region                = var.region
+  environment           = local.environment
+  api_service_name      = module.runtime.api_service_name
+  api_url               = module.runtime.api_url
+  ingest_service_name   = module.runtime.ingest_service_name
+  subscription_name     = module.pubsub.subscription_name
+  notification_channels = var.notification_channels
+  runbook_base_url      = var.runbook_base_url
+  slos                  = var.slos
+  uptime_check_period   = "300s"
+  labels                = local.labels
+}

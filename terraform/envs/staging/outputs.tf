@@ -1,0 +1,59 @@
+output "api_url" {
+  description = "HTTPS URL of the API (call with an ID token of an invoker member)."
+  value       = module.runtime.api_url
+}
+
+output "topic" {
+  description = "Pub/Sub topic events are published to."
+  value       = module.pubsub.topic_id
+}
+
+output "subscription" {
+  description = "Pull subscription the ingest worker consumes."
+  value       = module.pubsub.subscription_id
+}
+
+output "dlq_topic" {
+  description = "Dead-letter topic."
+  value       = module.pubsub.dlq_topic_name
+}
+
+output "dlq_subscription" {
+  description = "Subscription to inspect and replay dead letters."
+  value       = module.pubsub.dlq_subscription_name
+}
+
+output "image_repository" {
+  description = "Artifact Registry path CI pushes the image to."
+  value       = module.registry.repository_url
+}
+
+output "migrate_job" {
+  description = "Cloud Run job to execute before each rollout."
+  value       = module.runtime.migrate_job_name
+}
+
+output "sql_connection_name" {
+  description = "Cloud SQL connection name (PROJECT:REGION:INSTANCE)."
+  value       = module.database.connection_name
+}
+
+output "database_grants_sql" {
+  description = "One-time SQL that grants the IAM database users their privileges (see README, Database grants)."
+  value       = module.database.grants_sql
+}
+
+output "deployer_service_account" {
+  description = "Service account GitHub Actions impersonates."
+  value       = module.identity.deployer_email
+}
+
+output "workload_identity_provider" {
+  description = "Value for google-github-actions/auth workload_identity_provider."
+  value       = module.identity.workload_identity_provider
+}
+
+output "slo_names" {
+  description = "SLO resource names."
+  value       = module.monitoring.slo_names
+}

@@ -1,0 +1,70 @@
+variable "project_id" {
+  type        = string
+  description = "Google Cloud project of this environment."
+}
+
+variable "region" {
+  type        = string
+  description = "Region for every regional resource (Cloud Run, Cloud SQL, Pub/Sub storage, Artifact Registry)."
+}
+
+variable "image" {
+  type        = string
+  description = "Image of the flightdeck binary for the first apply, e.g. REGION-docker.pkg.dev/PROJECT/flightdeck/flightdeck@sha256:...; later rollouts are done by CI."
+}
+
+variable "github_repository_id" {
+  type        = string
+  description = "Numeric id of the GitHub repository whose workflows may deploy here."
+}
+
+variable "invoker_members" {
+  type        = map(string)
+  description = "IAM members allowed to call the API, keyed by a stable name (e.g. { ci-smoke = \"serviceAccount:...\" })."
+  default     = {}
+}
+
+variable "publisher_members" {
+  type        = map(string)
+  description = "IAM members allowed to publish flight events on the topic, keyed by a stable name."
+  default     = {}
+}
+
+variable "dlq_operators" {
+  type        = map(string)
+  description = "IAM members (operators, groups) allowed to pull from the dead-letter inspection subscription, keyed by a stable name."
+  default     = {}
+}
+
+variable "notification_channels" {
+  type = map(object({
+    type         = string
+    display_name = string
+    labels       = map(string)
+  }))
+  description = "Notification channels for alerts, keyed by a stable name (see modules/monitoring)."
+  default     = {}
+}
+
+variable "runbook_base_url" {
+  type        = string
+  description = "URL of terraform/modules/monitoring/RUNBOOK.md on the code host; alerts link to its sections."
+}
+
+variable "slos" {
+  type = map(object({
+    display_name              = string
+    kind                      = string
+    goal                      = number
+    rolling_period_days       = number
+    latency_threshold_seconds = optional(number)
+    burn_rate_alerts = optional(list(object({
+      name         = string
+      long_window  = string
+      short_window = string
+      threshold    = number
+    })))
+  }))
+  description = "API SLOs; null keeps the module defaults (99.9% availability and 99% under 250 ms, 28 days). Set by slo.auto.tfvars.json from the slo/ generator."
+  default     = null
+}

@@ -1,0 +1,29 @@
+output "service_account_emails" {
+  description = "Runtime service account emails keyed by workload: api, ingest, migrate."
+  value       = { for k, sa in google_service_account.runtime : k => sa.email }
+}
+
+output "runtime_members" {
+  description = "Runtime service accounts as IAM members (serviceAccount:...), keyed by workload."
+  value       = local.runtime_members
+}
+
+output "deployer_email" {
+  description = "Email of the deployer service account GitHub Actions impersonates."
+  value       = google_service_account.deployer.email
+}
+
+output "deployer_member" {
+  description = "Deployer service account as an IAM member."
+  value       = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+output "workload_identity_provider" {
+  description = "Full provider name for google-github-actions/auth `workload_identity_provider`."
+  value       = google_iam_workload_identity_pool_provider.github.name
+}
+
+output "github_attribute_condition" {
+  description = "The CEL condition the provider enforces on GitHub OIDC tokens."
+  value       = local.attribute_condition
+}

@@ -1,0 +1,517 @@
+# Cloud Run workloads of flightdeck, all from one image:
+#   flightdeck-api      `flightdeck serve`  HTTP API, invoker IAM only for listed members
+#   flightdeck-ingest   `flightdeck ingest` Pub/Sub pull worker, internal ingress, CPU always on
+#   flightdeck-migrate  `flightdeck migrate` Cloud Run job
+# Each runs beside two sidecars: the Cloud SQL Auth Proxy (private IP, IAM login,
+# TLS to the instance; the app talks plain Postgres to 127.0.0.1:5432 with no
+# password) and the Managed Service for Prometheus collector scraping
+# localhost:METRICS_PORT/metrics. Egress to the database goes through Direct VPC
+# egress (no Serverless VPC Access connector to run and pay for).
+
+locals {
+  labels = merge(var.labels, { app = "flightdeck", env = var.environment })
+
+  proxy_health_port = 9801
+
+  common_env = {
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    PUBSUB_TOPIC                = var.pubsub.topic
+    PUBSUB_SUBSCRIPTION         = var.pubsub.subscription
+    PUBSUB_DLQ_TOPIC            = var.pubsub.dlq_topic
+    METRICS_PORT                = tostring(var.metrics_port)
+    LOG_FORMAT                  = "json"
+    RUST_LOG                    = var.rust_log
+    OTEL_EXPORTER_OTLP_ENDPOINT = var.otel_exporter_otlp_endpoint
+  }
+
+  # The IAM user name contains '@', which must be percent-encoded in a URL. No
+  # password: the proxy logs in with the service account's token.
+  database_url = { for k, u in var.iam_db_users :
+    k => "postgres://${urlencode(u)}@127.0.0.1:5432/${var.database_name}?sslmode=disable"
+  }
+
+  proxy_args = [
+    "--auto-iam-authn",
+    "--private-ip",
+    "--structured-logs",
+    "--health-check",
+    "--http-address=0.0.0.0",
+    "--http-port=${local.proxy_health_port}",
+    "--port=5432",
+    var.sql_connection_name,
+  ]
+
+  # RunMonitoring config read by the collector from /etc/rungmp/config.yaml.
+  gmp_config = { for k, name in { api = var.api.name, ingest = var.ingest.name } :
+    k => yamlencode({
+      apiVersion = "monitoring.googleapis.com/v1beta"
+      kind       = "RunMonitoring"
+      metadata   = { name = name }
+      spec = {
+        endpoints = [{
+          port     = var.metrics_port
+          path     = "/metrics"
+          interval = var.scrape_interval
+        }]
+        targetLabels = { metadata = ["service", "revision"] }
+      }
+    })
+  }
+}
+
+# The collector only reads its config from a mounted secret; it holds no secret value.
+resource "google_secret_manager_secret" "gmp_config" {
+  # checkov:skip=CKV_GCP_128: holds a non-secret scrape config, not credentials; Google-managed encryption is enough.
+  for_each  = local.gmp_config
+  project   = var.project_id
+  secret_id = "${each.key == "api" ? var.api.name : var.ingest.name}-gmp-config"
+  labels    = local.labels
+
+  replication {
+    user_managed {
+      replicas {
+        location = var.region
+      }
+    }
+  }
+}
+
+resource "google_secret_manager_secret_version" "gmp_config" {
+  for_each    = local.gmp_config
+  secret      = google_secret_manager_secret.gmp_config[each.key].id
+  secret_data = each.value
+}
+
+resource "google_secret_manager_secret_iam_member" "gmp_config_accessor" {
+  for_each  = local.gmp_config
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.gmp_config[each.key].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${var.service_accounts[each.key]}"
+}
+
+# --- flightdeck-api -------------------------------------------------------------
+
+resource "google_cloud_run_v2_service" "api" {
+  project             = var.project_id
+  name                = var.api.name
+  location            = var.region
+  ingress             = var.api.ingress
+  deletion_protection = true
+  labels              = local.labels
+
+  # Callers need roles/run.invoker; the service is never opened to allUsers.
+  invoker_iam_disabled = false
+
+  template {
+    service_account                  = var.service_accounts.api
+    timeout                          = var.api.request_timeout
+    max_instance_request_concurrency = var.api.concurrency
+    execution_environment            = "EXECUTION_ENVIRONMENT_GEN2"
+    labels                           = local.labels
+
+    scaling {
+      min_instance_count = var.api.min_instances
+      max_instance_count = var.api.max_instances
+    }
+
+    vpc_access {
+      egress = "PRIVATE_RANGES_ONLY"
+      network_interfaces {
+        network    = var.network_id
+        subnetwork = var.subnet_id
+      }
+    }
+
+    containers {
+      name       = "app"
+      image      = var.image
+      args       = ["serve"]
+      depends_on = ["cloud-sql-proxy"]
+
+      ports {
+        name           = "http1"
+        container_port = var.app_port
+      }
+
+      dynamic "env" {
+        for_each = merge(local.common_env, {
+          DATABASE_URL = local.database_url.api
+          DB_POOL_MAX  = tostring(var.api.db_pool_max)
+        })
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      resources {
+        limits = {
+          cpu    = var.api.cpu
+          memory = var.api.memory
+        }
+        cpu_idle          = !var.api.cpu_always_on
+        startup_cpu_boost = true
+      }
+
+      # Ready = database reachable and migrations current.
+      startup_probe {
+        initial_delay_seconds = 0
+        period_seconds        = 3
+        timeout_seconds       = 2
+        failure_threshold     = 20
+        http_get {
+          path = "/readyz"
+          port = var.app_port
+        }
+      }
+
+      liveness_probe {
+        period_seconds    = 15
+        timeout_seconds   = 3
+        failure_threshold = 3
+        http_get {
+          path = "/healthz"
+          port = var.app_port
+        }
+      }
+    }
+
+    containers {
+      name  = "cloud-sql-proxy"
+      image = var.sql_proxy_image
+      args  = local.proxy_args
+
+      resources {
+        limits = {
+          cpu    = "500m"
+          memory = "256Mi"
+        }
+        cpu_idle = !var.api.cpu_always_on
+      }
+
+      startup_probe {
+        period_seconds    = 2
+        timeout_seconds   = 2
+        failure_threshold = 30
+        http_get {
+          path = "/startup"
+          port = local.proxy_health_port
+        }
+      }
+    }
+
+    containers {
+      name       = "prometheus-collector"
+      image      = var.gmp_sidecar_image
+      depends_on = ["app"]
+
+      resources {
+        limits = {
+          cpu    = "500m"
+          memory = "256Mi"
+        }
+        cpu_idle = !var.api.cpu_always_on
+      }
+
+      volume_mounts {
+        name       = "gmp-config"
+        mount_path = "/etc/rungmp"
+      }
+    }
+
+    volumes {
+      name = "gmp-config"
+      secret {
+        secret = google_secret_manager_secret.gmp_config["api"].secret_id
+        items {
+          version = "latest"
+          path    = "config.yaml"
+        }
+      }
+    }
+  }
+
+  # CI rolls out new images (`gcloud run deploy --image`); Terraform owns the shape.
+  lifecycle {
+    ignore_changes = [template[0].containers[0].image, client, client_version]
+  }
+
+  depends_on = [
+    google_secret_manager_secret_version.gmp_config,
+    google_secret_manager_secret_iam_member.gmp_config_accessor,
+  ]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "api_invokers" {
+  for_each = var.invoker_members
+  project  = var.project_id
+  location = google_cloud_run_v2_service.api.location
+  name     = google_cloud_run_v2_service.api.name
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# --- flightdeck-ingest ----------------------------------------------------------
+
+resource "google_cloud_run_v2_service" "ingest" {
+  project             = var.project_id
+  name                = var.ingest.name
+  location            = var.region
+  ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+  deletion_protection = true
+  labels              = local.labels
+
+  invoker_iam_disabled = false
+
+  template {
+    service_account       = var.service_accounts.ingest
+    execution_environment = "EXECUTION_ENVIRONMENT_GEN2"
+    labels                = local.labels
+
+    # Always at least one puller; CPU-based autoscaling adds more under backlog.
+    scaling {
+      min_instance_count = var.ingest.min_instances
+      max_instance_count = var.ingest.max_instances
+    }
+
+    vpc_access {
+      egress = "PRIVATE_RANGES_ONLY"
+      network_interfaces {
+        network    = var.network_id
+        subnetwork = var.subnet_id
+      }
+    }
+
+    containers {
+      name       = "app"
+      image      = var.image
+      args       = ["ingest"]
+      depends_on = ["cloud-sql-proxy"]
+
+      ports {
+        name           = "http1"
+        container_port = var.app_port
+      }
+
+      dynamic "env" {
+        for_each = merge(local.common_env, {
+          DATABASE_URL         = local.database_url.ingest
+          DB_POOL_MAX          = tostring(var.ingest.db_pool_max)
+          INGEST_STREAMS       = tostring(var.ingest.streams)
+          INGEST_BATCH_MAX     = tostring(var.ingest.batch_max)
+          INGEST_BATCH_WAIT_MS = tostring(var.ingest.batch_wait_ms)
+        })
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      # cpu_idle = false: CPU stays allocated with no inbound requests, which a
+      # streaming-pull worker needs to make progress at all.
+      resources {
+        limits = {
+          cpu    = var.ingest.cpu
+          memory = var.ingest.memory
+        }
+        cpu_idle          = false
+        startup_cpu_boost = true
+      }
+
+      startup_probe {
+        period_seconds    = 3
+        timeout_seconds   = 2
+        failure_threshold = 20
+        http_get {
+          path = "/readyz"
+          port = var.app_port
+        }
+      }
+
+      liveness_probe {
+        period_seconds    = 15
+        timeout_seconds   = 3
+        failure_threshold = 3
+        http_get {
+          path = "/healthz"
+          port = var.app_port
+        }
+      }
+    }
+
+    containers {
+      name  = "cloud-sql-proxy"
+      image = var.sql_proxy_image
+      args  = local.proxy_args
+
+      resources {
+        limits = {
+          cpu    = "500m"
+          memory = "256Mi"
+        }
+        cpu_idle = false
+      }
+
+      startup_probe {
+        period_seconds    = 2
+        timeout_seconds   = 2
+        failure_threshold = 30
+        http_get {
+          path = "/startup"
+          port = local.proxy_health_port
+        }
+      }
+    }
+
+    containers {
+      name       = "prometheus-collector"
+      image      = var.gmp_sidecar_image
+      depends_on = ["app"]
+
+      resources {
+        limits = {
+          cpu    = "500m"
+          memory = "256Mi"
+        }
+        cpu_idle = false
+      }
+
+      volume_mounts {
+        name       = "gmp-config"
+        mount_path = "/etc/rungmp"
+      }
+    }
+
+    volumes {
+      name = "gmp-config"
+      secret {
+        secret = google_secret_manager_secret.gmp_config["ingest"].secret_id
+        items {
+          version = "latest"
+          path    = "config.yaml"
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    ignore_changes = [template[0].containers[0].image, client, client_version]
+  }
+
+  depends_on = [
+    google_secret_manager_secret_version.gmp_config,
+    google_secret_manager_secret_iam_member.gmp_config_accessor,
+  ]
+}
+
+# --- flightdeck-migrate ---------------------------------------------------------
+
+# Run by the deploy workflow before a new revision takes traffic:
+#   gcloud run jobs execute flightdeck-migrate --region REGION --wait
+# The proxy sidecar is stopped when the migrate container exits.
+resource "google_cloud_run_v2_job" "migrate" {
+  project             = var.project_id
+  name                = var.migrate_job_name
+  location            = var.region
+  deletion_protection = true
+  labels              = local.labels
+
+  template {
+    task_count  = 1
+    parallelism = 1
+    labels      = local.labels
+
+    template {
+      service_account       = var.service_accounts.migrate
+      execution_environment = "EXECUTION_ENVIRONMENT_GEN2"
+      timeout               = "600s"
+      # Migrations are not retried blindly: a failed one needs a human look.
+      max_retries = 0
+
+      vpc_access {
+        egress = "PRIVATE_RANGES_ONLY"
+        network_interfaces {
+          network    = var.network_id
+          subnetwork = var.subnet_id
+        }
+      }
+
+      containers {
+        name       = "migrate"
+        image      = var.image
+        args       = ["migrate"]
+        depends_on = ["cloud-sql-proxy"]
+
+        env {
+          name  = "DATABASE_URL"
+          value = local.database_url.migrate
+        }
+        env {
+          name  = "LOG_FORMAT"
+          value = "json"
+        }
+        env {
+          name  = "RUST_LOG"
+          value = var.rust_log
+        }
+
+        resources {
+          limits = {
+            cpu    = "1"
+            memory = "512Mi"
+          }
+        }
+      }
+
+      containers {
+        name  = "cloud-sql-proxy"
+        image = var.sql_proxy_image
+        args  = concat(["--exit-zero-on-sigterm"], local.proxy_args)
+
+        resources {
+          limits = {
+            cpu    = "500m"
+            memory = "256Mi"
+          }
+        }
+
+        startup_probe {
+          period_seconds    = 2
+          timeout_seconds   = 2
+          failure_threshold = 30
+          http_get {
+            path = "/startup"
+            port = local.proxy_health_port
+          }
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    ignore_changes = [template[0].template[0].containers[0].image, client, client_version]
+  }
+}
+
+# --- Deployer: roll out revisions and run the job, on these resources only ----
+
+resource "google_cloud_run_v2_service_iam_member" "deployer" {
+  for_each = {
+    api    = google_cloud_run_v2_service.api.name
+    ingest = google_cloud_run_v2_service.ingest.name
+  }
+  project  = var.project_id
+  location = var.region
+  name     = each.value
+  role     = "roles/run.developer"
+  member   = var.deployer_member
+}
+
+resource "google_cloud_run_v2_job_iam_member" "deployer" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_job.migrate.name
+  role     = "roles/run.developer"
+  member   = var.deployer_member
+}
