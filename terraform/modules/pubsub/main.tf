@@ -64,7 +64,7 @@ resource "google_pubsub_subscription" "ingest" {
 # Where operators look at dead letters and from where they replay them. It keeps
 # acked messages so a seek can bring back what was already inspected.
 resource "google_pubsub_subscription" "dlq_inspect" {
-  # checkov:skip=CKV2_FD_1: this subscription is the end of the dead-letter path; a dead-letter policy here would loop dead letters into themselves
+  # checkov:skip=CKV_FD_1: this subscription is the end of the dead-letter path; a dead-letter policy here would loop dead letters into themselves
   project                    = var.project_id
   name                       = "${var.dlq_topic_name}-inspect"
   topic                      = google_pubsub_topic.dlq.id

@@ -1,0 +1,1 @@
+"""flightdeck custom checkov policies (loaded with --external-checks-dir terraform/policies)."""
