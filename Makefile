@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery
+.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -38,3 +38,14 @@ lint-infra: ## offline Terraform checks (fmt, checkov + custom policies, trivy, 
 
 lint-delivery: ## offline delivery checks (actionlint, zizmor, checkov, hadolint, yamllint, shellcheck, cargo-deny)
 	@scripts/lint-delivery.sh
+
+slo-gen: ## regenerate Prometheus rules, k6 thresholds and Terraform SLO variables from slo/specs
+	cargo run --locked -q -p flightdeck-slo -- generate .
+
+slo-check: ## fail when generated SLO files differ from slo/specs
+	cargo run --locked -q -p flightdeck-slo -- check .
+
+promtool-test: ## promtool check + unit tests of every rule file (SLO and symptom alerts)
+	@scripts/install-prometheus.sh
+	promtool check rules slo/_gen/rules.yml
+	promtool test rules slo/tests/*.yml
