@@ -39,7 +39,7 @@ variable "notification_channels" {
     display_name = string
     labels       = map(string)
   }))
-  description = "Notification channels created for this environment, keyed by a stable name, e.g. { oncall = { type = \"email\", display_name = \"On-call\", labels = { email_address = \"oncall@example.org\" } } }."
+  description = "Notification channels created for this environment, keyed by a stable name, e.g. { oncall = { type = \"email\", display_name = \"On-call\", labels = { email_address = \"<on-call address>\" } } }."
   default     = {}
 }
 

@@ -1,0 +1,152 @@
+"""Structural rules over the parsed HCL of terraform/ (fixtures excluded).
+
+Each test names the rule it enforces; each can fail on a real change (a variable
+without a type, a new project-level grant with no reason, a module one environment
+forgets, an alert whose runbook section does not exist).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hcl import TERRAFORM, blocks, is_literal, tf_files, unquote
+
+# Project-level grants that have no resource-level equivalent, with the reason.
+# Key: "<file>:<resource type>.<name>"; value: (role, reason). Grants with an IAM
+# condition that scopes them to one resource need no entry.
+PROJECT_LEVEL_GRANTS = {
+    "modules/identity/main.tf:google_project_iam_member.metric_writer": (
+        "roles/monitoring.metricWriter",
+        "Metric descriptors and time series belong to the project; there is no narrower resource to grant on.",
+    ),
+    "modules/identity/main.tf:google_project_iam_member.trace_agent": (
+        "roles/cloudtrace.agent",
+        "Traces are written to the project's trace store; Cloud Trace has no resource-level IAM.",
+    ),
+}
+
+# IAM resources granted at a scope above a single resource.
+BROAD_SCOPE = re.compile(r"^google_(project|folder|organization|billing_account)_iam_(member|binding|policy)$")
+AUTHORITATIVE = re.compile(r"^google_\w+_iam_(binding|policy)$")
+
+
+def _ids(items):
+    return [i.address for i in items]
+
+
+VARIABLES = blocks("variable")
+OUTPUTS = blocks("output")
+
+
+def test_tree_is_found():
+    assert len(tf_files()) > 20, "the structural tests should see the whole terraform/ tree"
+    assert len(VARIABLES) > 50
+
+
+@pytest.mark.parametrize("var", VARIABLES, ids=_ids(VARIABLES))
+def test_every_variable_is_typed_and_described(var):
+    assert var.body.get("type"), f"{var.address} has no type"
+    description = unquote(var.body.get("description", ""))
+    assert isinstance(description, str) and len(description.strip()) >= 10, f"{var.address} has no useful description"
+
+
+@pytest.mark.parametrize("out", OUTPUTS, ids=_ids(OUTPUTS))
+def test_every_output_is_described(out):
+    assert unquote(out.body.get("description", "")).strip(), f"{out.address} has no description"
+
+
+def _module_dirs():
+    return sorted(p.name for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_environment_instantiates_every_module(env):
+    used = {
+        unquote(m.body["source"]).removeprefix("../../modules/")
+        for m in blocks("module", under=f"envs/{env}/")
+    }
+    assert used == set(_module_dirs()), f"envs/{env} must call exactly the modules under modules/"
+
+
+def test_environments_declare_the_same_variables():
+    names = {env: {v.labels[0] for v in blocks("variable", under=f"envs/{env}/")} for env in ("staging", "prod")}
+    # prod may add variables (github_ref); it must not drop any staging has.
+    assert names["staging"] <= names["prod"]
+
+
+IAM_RESOURCES = [r for r in blocks("resource") if re.match(r"^google_\w+_iam_(member|binding|policy)$", r.labels[0])]
+
+
+@pytest.mark.parametrize("grant", IAM_RESOURCES, ids=_ids(IAM_RESOURCES))
+def test_iam_grant_is_resource_scoped_or_listed_with_reason(grant):
+    rtype = grant.labels[0]
+    assert not AUTHORITATIVE.match(rtype), f"{grant.address}: authoritative IAM ({rtype}) would remove grants made elsewhere; use _iam_member"
+    if not BROAD_SCOPE.match(rtype):
+        return  # granted on one topic, subscription, service, repository, secret, ...
+    if grant.body.get("condition"):
+        expression = unquote(grant.body["condition"][0].get("expression", ""))
+        assert "resource.name" in expression, f"{grant.address}: the condition must pin resource.name"
+        return
+    assert grant.address in PROJECT_LEVEL_GRANTS, (
+        f"{grant.address} is a project-level grant with no condition: scope it to a resource, "
+        "or list it in PROJECT_LEVEL_GRANTS with the reason"
+    )
+    role, reason = PROJECT_LEVEL_GRANTS[grant.address]
+    assert unquote(grant.body["role"]) == role, f"{grant.address} grants {grant.body['role']}, listed as {role}"
+    assert reason
+
+
+def test_project_level_allowlist_has_no_stale_entries():
+    addresses = {g.address for g in IAM_RESOURCES}
+    assert set(PROJECT_LEVEL_GRANTS) <= addresses
+
+
+SCOPED_ATTRIBUTES = ("project", "project_id", "region", "location")
+
+
+@pytest.mark.parametrize(
+    "res", [r for r in blocks("resource") if not r.file.startswith("policies/")], ids=lambda r: r.address
+)
+def test_no_hard_coded_project_or_region(res):
+    for attribute in SCOPED_ATTRIBUTES:
+        value = res.body.get(attribute)
+        assert not is_literal(value), f"{res.address}: {attribute} = {value} is hard-coded; pass it as a variable"
+
+
+EMAIL = re.compile(r"(?<![\w$}])[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+@pytest.mark.parametrize("path", tf_files(), ids=lambda p: p.relative_to(TERRAFORM).as_posix())
+def test_no_hard_coded_email_or_project_id(path):
+    text = path.read_text()
+    emails = [m.group(0) for m in EMAIL.finditer(text)]
+    assert not emails, f"{path.name} hard-codes {emails}; take addresses from variables"
+    assert not re.search(r'project(_id)?\s*=\s*"[a-z][a-z0-9-]{4,28}[a-z0-9]"', text), f"{path.name} hard-codes a project id"
+
+
+def test_every_alert_links_to_an_existing_runbook_section():
+    monitoring = next(b for b in blocks("resource", under="modules/monitoring/") if b.labels[0] == "google_monitoring_alert_policy")
+    assert monitoring  # the module defines alert policies
+    source = (TERRAFORM / "modules/monitoring/main.tf").read_text()
+    runbook = (TERRAFORM / "modules/monitoring/RUNBOOK.md").read_text()
+    headings = set(re.findall(r"^## ([a-z0-9-]+)$", runbook, flags=re.M))
+
+    locals_blocks = [l for p in tf_files() if "modules/monitoring/" in p.as_posix() for l in __import__("hcl").parse(p).get("locals", [])]
+    alert_keys = set()
+    for lb in locals_blocks:
+        for name in ("threshold_alerts", "promql_alerts"):
+            alert_keys |= set(lb.get(name, {}).keys()) - {"__is_block__"}
+    anchors = set(re.findall(r'url\s*=\s*"\$\{var\.runbook_base_url\}#([a-z0-9-]+)"', source))
+    wanted = {unquote(k) for k in alert_keys} | anchors
+    assert len(wanted) >= 8
+    missing = sorted(wanted - headings)
+    assert not missing, f"RUNBOOK.md has no section for {missing}"
+
+
+def test_slo_defaults_match_the_brief():
+    slos = next(v for v in blocks("variable", under="modules/monitoring/") if v.labels[0] == "slos").body["default"]
+    availability, latency = slos["api-availability"], slos["api-latency"]
+    assert availability["goal"] == 0.999 and availability["rolling_period_days"] == 28
+    assert latency["goal"] == 0.99 and latency["latency_threshold_seconds"] == 0.25
