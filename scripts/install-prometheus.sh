@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs Prometheus and Alertmanager from Debian (packages `prometheus` and
+# `prometheus-alertmanager`) for the observability checks: `promtool` checks and unit-tests the
+# rules, `amtool` checks the Alertmanager routing and `prometheus` runs the live validation of the
+# dashboards (scripts/test-observability.sh). Skipped when all three are already on PATH.
+#
+# Only the binaries are wanted: the packages' services are not started (a temporary
+# policy-rc.d denies it when the machine has none), so no daemon is left listening on :9090.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+have_all() {
+  command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 &&
+    command -v prometheus >/dev/null 2>&1
+}
+
+if have_all; then
+  log "prometheus tools present: $(promtool --version 2>&1 | head -n1)"
+  exit 0
+fi
+
+command -v apt-get >/dev/null 2>&1 ||
+  die "promtool, amtool and prometheus are missing and apt-get is not available: install Prometheus 2.40+ and Alertmanager 0.25+ (https://prometheus.io/download/) and put them on PATH"
+[[ $(id -u) == 0 ]] ||
+  die "installing prometheus needs root: run 'sudo apt-get install prometheus prometheus-alertmanager'"
+
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# flightdeck install-prometheus.sh: do not start services during this install.\nexit 101\n' >"$policy"
+  chmod 0755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+
+log "installing prometheus and prometheus-alertmanager (Debian packages)"
+# A fresh machine has no package lists yet: update first (apt_install does when they are stale).
+if ! apt-cache show prometheus >/dev/null 2>&1; then
+  apt-get update -qq >/dev/null
+fi
+apt_install prometheus prometheus-alertmanager
+
+have_all || die "prometheus packages installed but promtool/amtool/prometheus are not on PATH"
+log "installed: $(promtool --version 2>&1 | head -n1)"
