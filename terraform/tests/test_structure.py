@@ -150,3 +150,28 @@ def test_slo_defaults_match_the_brief():
     availability, latency = slos["api-availability"], slos["api-latency"]
     assert availability["goal"] == 0.999 and availability["rolling_period_days"] == 28
     assert latency["goal"] == 0.99 and latency["latency_threshold_seconds"] == 0.25
+
+
+SLO_ATTRIBUTES = {"display_name", "kind", "goal", "rolling_period_days", "latency_threshold_seconds", "burn_rate_alerts"}
+BURN_ATTRIBUTES = {"name", "long_window", "short_window", "threshold"}
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_generated_slo_tfvars_fit_the_slos_variable(env):
+    """slo.auto.tfvars.json (written by the slo/ generator) must match the typed variable."""
+    import json
+
+    path = TERRAFORM / "envs" / env / "slo.auto.tfvars.json"
+    if not path.exists():
+        pytest.skip("no generated SLO file for this environment yet")
+    slos = json.loads(path.read_text())["slos"]
+    assert slos, "the generated file defines no SLO"
+    for slo_id, slo in slos.items():
+        assert set(slo) <= SLO_ATTRIBUTES, f"{slo_id}: unknown attributes {set(slo) - SLO_ATTRIBUTES}"
+        assert {"display_name", "kind", "goal", "rolling_period_days"} <= set(slo)
+        assert slo["kind"] in ("availability", "latency")
+        assert 0 < slo["goal"] < 1
+        assert slo["kind"] != "latency" or slo.get("latency_threshold_seconds", 0) > 0
+        for alert in slo.get("burn_rate_alerts", []):
+            assert set(alert) == BURN_ATTRIBUTES, f"{slo_id}: burn-rate alert {alert}"
+            assert re.fullmatch(r"[0-9]+s", alert["long_window"]) and re.fullmatch(r"[0-9]+s", alert["short_window"])

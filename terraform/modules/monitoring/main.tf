@@ -336,7 +336,7 @@ resource "google_monitoring_alert_policy" "burn_rate" {
   project               = var.project_id
   display_name          = "[${var.environment}] SLO burn rate ${each.key}"
   combiner              = "AND"
-  severity              = each.value.threshold >= 10 ? "CRITICAL" : "WARNING"
+  severity              = each.value.threshold >= 6 ? "CRITICAL" : "WARNING"
   notification_channels = local.channels
   user_labels           = var.labels
 
