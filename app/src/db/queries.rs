@@ -87,6 +87,7 @@ fn feed_sql(filter: &EventFilter, after: bool) -> String {
 }
 
 /// A page of the feed: at most `limit` events newest first, and whether more follow.
+#[tracing::instrument(name = "db.query", skip_all, fields(db.system = "postgresql", db.operation = "list_events", otel.kind = "client"))]
 pub async fn list_events(
     client: &deadpool_postgres::Client,
     filter: &EventFilter,
@@ -142,6 +143,7 @@ pub struct FlightState {
 }
 
 /// The flight's current state, or `None` when no event for it was ever stored.
+#[tracing::instrument(name = "db.query", skip_all, fields(db.system = "postgresql", db.operation = "flight_state", otel.kind = "client"))]
 pub async fn flight_state(
     client: &deadpool_postgres::Client,
     flight_id: &str,
@@ -209,6 +211,7 @@ impl DayDelayStats {
 pub const ON_TIME_MINUTES: i32 = 15;
 
 /// Per-day statistics for `origin` over `[from, to]` (inclusive), every day present.
+#[tracing::instrument(name = "db.query", skip_all, fields(db.system = "postgresql", db.operation = "delay_stats", otel.kind = "client"))]
 pub async fn delay_stats(
     client: &deadpool_postgres::Client,
     origin: &str,

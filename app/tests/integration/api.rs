@@ -237,3 +237,49 @@ async fn openapi_document_lists_every_route() {
         "/metrics is never on the public port"
     );
 }
+
+#[tokio::test]
+async fn cached_reads_show_a_new_event_once_the_staleness_bound_has_passed() {
+    let (h, _ingest, api) = seeded(20).await;
+    let ttl = Duration::from_millis(1000);
+    let first: EventPage = api.get_json("/v1/events?limit=5", 200).await;
+    let again: EventPage = api.get_json("/v1/events?limit=5", 200).await;
+    assert_eq!(
+        first
+            .items
+            .iter()
+            .map(|i| i.event.event_id)
+            .collect::<Vec<_>>(),
+        again
+            .items
+            .iter()
+            .map(|i| i.event.event_id)
+            .collect::<Vec<_>>()
+    );
+    let mut newest = crate::support::unique_event();
+    newest.event_time =
+        chrono::SubsecRound::trunc_subsecs(chrono::Utc::now() + chrono::Duration::hours(1), 6);
+    h.pubsub.publish_events(std::slice::from_ref(&newest)).await;
+    eventually(
+        "the new event committed",
+        Duration::from_secs(30),
+        || async { (h.db.count_of(&[newest.event_id]).await == 1).then_some(()) },
+    )
+    .await;
+    // Any response produced after the bound must include it.
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    let page: EventPage = api.get_json("/v1/events?limit=5", 200).await;
+    assert_eq!(
+        page.items[0].event, newest,
+        "visible within API_CACHE_TTL_MS of its commit"
+    );
+    let m = crate::support::metrics::scrape(&api.metrics).await;
+    let hits = crate::support::metrics::value(
+        &m,
+        r#"flightdeck_api_cache_requests_total{cache="events",result="hit"}"#,
+    );
+    assert!(
+        hits >= 1.0,
+        "the repeated request was served from the cache"
+    );
+}

@@ -6,3 +6,4 @@ mod end_to_end;
 mod metrics_contract;
 mod resilience;
 mod support;
+mod tracing;

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod database;
 pub mod metrics;
+pub mod otlp;
 pub mod pubsub;
 pub mod services;
 
