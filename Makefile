@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test
+.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -49,3 +49,9 @@ promtool-test: ## promtool check + unit tests of every rule file (SLO and sympto
 	@scripts/install-prometheus.sh
 	promtool check rules slo/_gen/rules.yml
 	promtool test rules slo/tests/*.yml
+
+loadtest: ## k6 gate (about a minute): the release build must meet the SLO thresholds
+	@scripts/loadtest.sh short
+
+loadtest-full: ## longer k6 run with ingest at the same time; HTML report in loadtests/reports/
+	@scripts/loadtest.sh full
