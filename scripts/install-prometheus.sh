@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs Prometheus and Alertmanager from Debian (packages `prometheus` and
 # `prometheus-alertmanager`) for the observability checks: `promtool` checks and unit-tests the
-# rules, `amtool` checks the Alertmanager routing and `prometheus` runs the live validation of the
-# dashboards (scripts/test-observability.sh). Skipped when all three are already on PATH.
+# rules, `amtool` checks the Alertmanager routing, `alertmanager` proves its inhibition and
+# `prometheus` runs the live validation of the dashboards (scripts/test-observability.sh).
+# Skipped when all of them are already on PATH.
 #
 # Only the binaries are wanted: the packages' services are not started (a temporary
 # policy-rc.d denies it when the machine has none), so no daemon is left listening on :9090.
@@ -11,7 +12,8 @@ source "$(dirname "$0")/lib.sh"
 
 have_all() {
   command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 &&
-    command -v prometheus >/dev/null 2>&1
+    command -v prometheus >/dev/null 2>&1 &&
+    { command -v alertmanager >/dev/null 2>&1 || command -v prometheus-alertmanager >/dev/null 2>&1; }
 }
 
 if have_all; then
@@ -20,7 +22,7 @@ if have_all; then
 fi
 
 command -v apt-get >/dev/null 2>&1 ||
-  die "promtool, amtool and prometheus are missing and apt-get is not available: install Prometheus 2.40+ and Alertmanager 0.25+ (https://prometheus.io/download/) and put them on PATH"
+  die "promtool, amtool, prometheus or alertmanager is missing and apt-get is not available: install Prometheus 2.40+ and Alertmanager 0.25+ (https://prometheus.io/download/) and put them on PATH"
 [[ $(id -u) == 0 ]] ||
   die "installing prometheus needs root: run 'sudo apt-get install prometheus prometheus-alertmanager'"
 
@@ -38,5 +40,5 @@ if ! apt-cache show prometheus >/dev/null 2>&1; then
 fi
 apt_install prometheus prometheus-alertmanager
 
-have_all || die "prometheus packages installed but promtool/amtool/prometheus are not on PATH"
+have_all || die "prometheus packages installed but promtool/amtool/prometheus/alertmanager are not on PATH"
 log "installed: $(promtool --version 2>&1 | head -n1)"

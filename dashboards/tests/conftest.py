@@ -1,0 +1,98 @@
+"""Shared helpers of the observability tests: the repository's dashboards, rule files and runbooks.
+
+The static tests (dashboards lint, runbook links, Alertmanager inhibition) need only the files and
+the Prometheus/Alertmanager binaries; test_live_validation.py runs the real pipeline.
+"""
+
+import json
+import os
+import pathlib
+import re
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DASHBOARDS_DIR = ROOT / "dashboards"
+
+# Panels that are empty while the system is healthy, by dashboard uid and panel title. Each one
+# says so in its description (INCIDENT_MARKER); the lint checks this list and the markers agree,
+# and the live validation only requires these to evaluate cleanly.
+INCIDENT_MARKER = "Only shows data during incidents."
+INCIDENT_ONLY = {
+    # ALERTS{alertstate="firing"} has no series while nothing fires.
+    ("flightdeck-slo", "Firing alerts"),
+    ("flightdeck-fleet", "Firing alerts by system"),
+}
+
+# How the live validation stands in for Grafana's built-in variables.
+BUILTIN_VARIABLES = {
+    "__rate_interval": "30s",
+    "__interval": "15s",
+    "__range": "5m",
+}
+
+# The SLO rules the SLO dashboard and the fleet dashboard read. FLIGHTDECK_SLO_RULES points at
+# another file (e.g. a fresh generator output) to validate dashboards against it before committing.
+SLO_RULES = pathlib.Path(os.environ.get("FLIGHTDECK_SLO_RULES", ROOT / "slo" / "_gen" / "rules.yml"))
+
+
+def dashboard_files():
+    return sorted(DASHBOARDS_DIR.glob("*.json"))
+
+
+def load_dashboards():
+    return {path.name: json.loads(path.read_text()) for path in dashboard_files()}
+
+
+def iter_panels(dashboard):
+    """Every panel, including those nested in collapsed rows."""
+    for panel in dashboard.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def query_panels(dashboard):
+    return [p for p in iter_panels(dashboard) if p.get("type") != "row"]
+
+
+def panel_queries():
+    """(dashboard uid, panel title, refId, expr) for every query of every dashboard."""
+    out = []
+    for dashboard in load_dashboards().values():
+        for panel in query_panels(dashboard):
+            for target in panel.get("targets", []):
+                out.append((dashboard["uid"], panel["title"], target.get("refId"), target.get("expr", "")))
+    return out
+
+
+def is_incident_only(uid, title):
+    return (uid, title) in INCIDENT_ONLY
+
+
+VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
+
+
+def substitute(expr, values):
+    """Replaces $name, ${name} and ${name:format} with values[name]; unknown names raise KeyError."""
+    return VARIABLE.sub(lambda m: values[m.group(1) or m.group(2)], expr)
+
+
+def rule_files():
+    """Every Prometheus rule file the platform loads: hand-written alerts and generated SLO rules."""
+    files = sorted((ROOT / "alerts" / "rules").glob("*.yml"))
+    if SLO_RULES.exists():
+        files.append(SLO_RULES)
+    return files
+
+
+def load_rules(path):
+    for group in yaml.safe_load(path.read_text())["groups"]:
+        yield from group["rules"]
+
+
+def slo_rules_present():
+    return SLO_RULES.exists()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "live: starts the real pipeline, Prometheus and traffic (1-2 minutes)")
