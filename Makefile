@@ -55,3 +55,6 @@ loadtest: ## k6 gate (about a minute): the release build must meet the SLO thres
 
 loadtest-full: ## longer k6 run with ingest at the same time; HTML report in loadtests/reports/
 	@scripts/loadtest.sh full
+
+bench: ## benchmarks next to ceilings measured in the same run; updates docs/performance.md
+	@scripts/bench.sh

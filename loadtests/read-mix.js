@@ -72,7 +72,8 @@ function page(res, limit) {
   return check(res, {
     'status 200': (r) => r.status === 200,
     'items within limit': () => body !== null && Array.isArray(body.items) && body.items.length <= limit,
-    'items newest first': () => body !== null && body.items.every((e, i, a) => i === 0 || a[i - 1].event_time >= e.event_time),
+    // Timestamps carry 0-6 fractional digits, so compare instants, not strings.
+    'items newest first': () => body !== null && body.items.every((e, i, a) => i === 0 || Date.parse(a[i - 1].event_time) >= Date.parse(e.event_time)),
   });
 }
 

@@ -23,6 +23,15 @@ cargo check --locked --tests --features testcontainers -p flightdeck
 step "unit and integration tests"
 scripts/test-rust.sh
 
+step "SLO files match their specs (generated rules, k6 thresholds, Terraform variables)"
+make --no-print-directory slo-check
+
+step "observability: promtool, amtool, dashboards (static and live against a real Prometheus)"
+scripts/test-observability.sh
+
+step "load test gate: k6 with the SLO thresholds against the release build"
+scripts/loadtest.sh short
+
 step "infrastructure checks"
 scripts/lint-infra.sh
 

@@ -1,0 +1,78 @@
+//! Benchmark: rows/s of the batch writer on realistic events, next to a raw binary COPY of the
+//! same rows into a copy of the table (same indexes). Usage: DATABASE_URL=... bench_sink [ROWS]
+
+use chrono::Utc;
+use flightdeck::config::{DatabaseSettings, ProcessEnv};
+use flightdeck::db::{self, migrations, writer::{IncomingEvent, write_batch}};
+use flightdeck::domain::synthetic::Generator;
+use futures::pin_mut;
+use std::time::Instant;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+
+const BATCH: usize = 1000;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let rows: usize = std::env::args().nth(1).map_or(Ok(100_000), |a| a.parse())?;
+    let pool = db::connect(&DatabaseSettings::from_source(&ProcessEnv)?, "bench-sink")?;
+    let mut client = pool.get().await?;
+    migrations::run(&mut client).await?;
+    let mut generator = Generator::new(99, 5_000);
+    let now = Utc::now();
+    let events: Vec<IncomingEvent> = (0..rows)
+        .map(|i| IncomingEvent {
+            event: generator.next_event(now),
+            published_at: now,
+            message_id: format!("bench-{i}"),
+        })
+        .collect();
+
+    let started = Instant::now();
+    for chunk in events.chunks(BATCH) {
+        write_batch(&client, chunk).await?;
+    }
+    let sink = rows as f64 / started.elapsed().as_secs_f64();
+
+    client
+        .batch_execute(
+            "DROP TABLE IF EXISTS flight_events_copy;
+             CREATE TABLE flight_events_copy (LIKE flight_events INCLUDING ALL);",
+        )
+        .await?;
+    let types = [
+        Type::UUID, Type::TEXT, Type::TEXT, Type::TEXT, Type::BPCHAR, Type::BPCHAR, Type::TEXT,
+        Type::TIMESTAMPTZ, Type::TIMESTAMPTZ, Type::INT4, Type::TIMESTAMPTZ, Type::TIMESTAMPTZ, Type::TEXT,
+    ];
+    let started = Instant::now();
+    for chunk in events.chunks(BATCH) {
+        let sink = client
+            .copy_in(
+                "COPY flight_events_copy (event_id, flight_id, airline, flight_number, origin, destination, \
+                 status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, message_id) \
+                 FROM STDIN BINARY",
+            )
+            .await?;
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        pin_mut!(writer);
+        for e in chunk {
+            let ev = &e.event;
+            writer
+                .as_mut()
+                .write(&[
+                    &ev.event_id, &ev.flight_id, &ev.airline, &ev.flight_number, &ev.origin,
+                    &ev.destination, &ev.status.as_str(), &ev.scheduled_departure, &ev.actual_departure,
+                    &ev.delay_minutes, &ev.event_time, &e.published_at, &e.message_id,
+                ])
+                .await?;
+        }
+        writer.finish().await?;
+    }
+    let copy = rows as f64 / started.elapsed().as_secs_f64();
+    client.batch_execute("DROP TABLE flight_events_copy").await?;
+    println!(
+        "{}",
+        serde_json::json!({"rows": rows, "sink_rows_per_s": sink.round(), "copy_rows_per_s": copy.round()})
+    );
+    Ok(())
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# `make bench`: numbers, not pass/fail. Every figure is printed next to a ceiling measured in the
+# same run on the same machine, and the table is written to docs/performance.md.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$FLIGHTDECK_ROOT"
+DURATION=${BENCH_SECONDS:-10}
+CONNECTIONS=50
+command -v wrk >/dev/null || apt_install wrk
+need_cmd pgbench "install the PostgreSQL client tools (Debian: apt-get install postgresql-contrib)"
+
+log "building release binaries"
+cargo build --locked --release -p flightdeck --bin flightdeck --example bench_hello --example bench_sink --example bench_consumer
+release="$CARGO_TARGET_DIR/release"
+export FLIGHTDECK_BIN="$release/flightdeck"
+results="$RUN_DIR/bench-results.jsonl"
+mkdir -p "$RUN_DIR"
+: >"$results"
+record() { echo "$1" >>"$results"; }
+
+# wrk_json NAME URL: requests/s, p50 and p99 in ms at $CONNECTIONS connections.
+wrk_json() {
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2" | python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1"
+}
+
+# pgbench_json NAME SQLFILE: the same SQL, prepared, same connection count.
+pgbench_json() {
+  local dir
+  dir=$(mktemp -d)
+  (cd "$dir" && pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -l -f "$2" "$PIPELINE_DB_URL" >summary.txt 2>&1) ||
+    die "pgbench failed: $(cat "$dir/summary.txt")"
+  python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" pgbench "$1" "$dir"
+  rm -rf "$dir"
+}
+
+source scripts/pipeline.sh
+PIPELINE_INGEST_ENV=()
+PIPELINE_SERVE_ENV=(API_CACHE_TTL_MS=0)
+started_ns=$(date +%s%N)
+pipeline_start
+until curl -fs "$API_URL/readyz" >/dev/null; do sleep 0.002; done
+record "{\"kind\":\"startup\",\"ms\":$(( ($(date +%s%N) - started_ns) / 1000000 ))}"
+
+log "seeding 50,000 events through the pipeline"
+seed_events 50000
+flight=$(psql "$PIPELINE_DB_URL" -Atc "SELECT flight_id FROM flights ORDER BY updated_at DESC LIMIT 1")
+today=$(date -u +%F)
+week_ago=$(date -u -d '6 days ago' +%F)
+sqldir=$(mktemp -d)
+cols="event_id, flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at"
+echo "SELECT $cols FROM flight_events ORDER BY event_time DESC, event_id DESC LIMIT 51;" >"$sqldir/events.sql"
+echo "SELECT $cols FROM flight_events WHERE origin = 'SCL' AND status = 'departed' ORDER BY event_time DESC, event_id DESC LIMIT 21;" >"$sqldir/filtered.sql"
+cat >"$sqldir/flight.sql" <<SQL
+SELECT flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, updated_at FROM flights WHERE flight_id = '$flight';
+SELECT $cols FROM flight_events WHERE flight_id = '$flight' ORDER BY event_time DESC, event_id DESC LIMIT 21;
+SQL
+cat >"$sqldir/stats.sql" <<SQL
+SELECT (scheduled_departure AT TIME ZONE 'UTC')::date AS day, count(*), count(*) FILTER (WHERE status IN ('departed','arrived')), count(*) FILTER (WHERE status = 'cancelled'), count(*) FILTER (WHERE status IN ('departed','arrived') AND coalesce(delay_minutes, 0) <= 15), avg(coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived'))::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived')) FROM flights WHERE origin = 'SCL' AND scheduled_departure >= '$week_ago' AND scheduled_departure < '$today'::date + 1 GROUP BY 1 ORDER BY 1;
+SQL
+
+log "API (uncached) vs pgbench, $CONNECTIONS connections, ${DURATION}s each"
+for case in "events|/v1/events?limit=50" "filtered|/v1/events?origin=SCL&status=departed&limit=20" "flight|/v1/flights/$flight" "stats|/v1/stats/delays?origin=SCL&from=$week_ago&to=$today"; do
+  name=${case%%|*}
+  path=${case#*|}
+  record "$(wrk_json "api_$name" "$API_URL$path")"
+  record "$(pgbench_json "sql_$name" "$sqldir/$name.sql")"
+done
+serve_pid=${pipeline_pids[1]}
+record "{\"kind\":\"rss\",\"process\":\"serve\",\"kb\":$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")}"
+
+log "cached API vs bare axum"
+PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=1000 "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-cached.log" 2>&1 &
+pipeline_pids+=("$!")
+read -r cached_http _ < <(listen_addr "$RUN_DIR/$PIPELINE_ID-cached.log")
+record "$(wrk_json api_events_cached "http://$cached_http/v1/events?limit=50")"
+"$release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
+pipeline_pids+=("$!")
+for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
+record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
+
+log "ingest sink vs raw binary COPY"
+sink=$(DATABASE_URL="$PIPELINE_DB_URL" "$release/examples/bench_sink" 100000)
+record "{\"kind\":\"sink\",\"result\":$sink}"
+
+log "ingest end to end vs a bare consumer (backlog of 60,000 events drained)"
+ingest_pid=${pipeline_pids[0]}
+kill -TERM "$ingest_pid"; wait "$ingest_pid" 2>/dev/null || true
+for streams in 4 8 16; do
+  export PUBSUB_SUBSCRIPTION="bench-$PIPELINE_ID-$streams"
+  "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
+  "$FLIGHTDECK_BIN" publish --rate 0 --count 60000 >/dev/null
+  bare=$("$release/examples/bench_consumer" "$streams" 60000)
+  export PUBSUB_SUBSCRIPTION="bench-ingest-$PIPELINE_ID-$streams"
+  "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
+  before=$(stored_events)
+  "$FLIGHTDECK_BIN" publish --rate 0 --count 60000 >/dev/null
+  t0=$(date +%s%N)
+  INGEST_STREAMS=$streams "$FLIGHTDECK_BIN" ingest >"$RUN_DIR/$PIPELINE_ID-ingest-$streams.log" 2>&1 &
+  pid=$!
+  until (($(stored_events) >= before + 60000)); do sleep 0.05; done
+  seconds=$(python3 -c "print(($(date +%s%N) - $t0) / 1e9)")
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  record "{\"kind\":\"e2e\",\"streams\":$streams,\"events_per_s\":$(python3 -c "print(round(60000 / $seconds))"),\"bare\":$bare,\"ingest_rss_kb\":$rss}"
+done
+
+log "freshness at 2,000 events/s for 30 s"
+export PUBSUB_SUBSCRIPTION="bench-fresh-$PIPELINE_ID"
+"$FLIGHTDECK_BIN" pubsub-setup >/dev/null
+INGEST_STREAMS=4 "$FLIGHTDECK_BIN" ingest >"$RUN_DIR/$PIPELINE_ID-ingest-fresh.log" 2>&1 &
+pipeline_pids+=("$!")
+sleep 2
+mark=$(psql "$PIPELINE_DB_URL" -Atc "SELECT now()")
+"$FLIGHTDECK_BIN" publish --rate 2000 --count 60000 >/dev/null
+sleep 3
+record "$(psql "$PIPELINE_DB_URL" -Atc "SELECT json_build_object('kind','freshness','events',count(*),
+  'p50_ms', round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ingested_at - published_at)) * 1000)::numeric, 1),
+  'p99_ms', round((percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM ingested_at - published_at)) * 1000)::numeric, 1))
+  FROM flight_events WHERE published_at >= '$mark'")"
+record "{\"kind\":\"binary\",\"bytes\":$(stat -c %s "$FLIGHTDECK_BIN")}"
+
+python3 scripts/bench_parse.py report "$results" docs/performance.md

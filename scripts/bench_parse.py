@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Parses wrk and pgbench output into JSON lines, and renders the benchmark report.
+
+  bench_parse.py wrk NAME < wrk-output
+  bench_parse.py pgbench NAME DIR        (DIR holds pgbench's summary.txt and -l logs)
+  bench_parse.py report RESULTS.jsonl docs/performance.md
+"""
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import sys
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def ms(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return round(float(value) * UNITS[unit], 3)
+
+
+def parse_wrk(name, text):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    errors = re.search(r"Socket errors:.*", text)
+    return {"kind": "http", "name": name, "rps": round(rps), "p50_ms": p50, "p99_ms": p99,
+            "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(0) if errors else ""}
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def parse_pgbench(name, directory):
+    summary = open(os.path.join(directory, "summary.txt")).read()
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", summary).group(1))
+    latencies = []
+    for path in glob.glob(os.path.join(directory, "pgbench_log.*")):
+        with open(path) as log:
+            latencies += [int(line.split()[2]) / 1000.0 for line in log if line.strip()]
+    return {"kind": "sql", "name": name, "tps": round(tps), "p50_ms": round(percentile(latencies, 0.5), 3),
+            "p99_ms": round(percentile(latencies, 0.99), 3)}
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def report(results_path, doc_path):
+    rows = [json.loads(line) for line in open(results_path) if line.strip()]
+    http = {r["name"]: r for r in rows if r["kind"] == "http"}
+    sql = {r["name"]: r for r in rows if r["kind"] == "sql"}
+    one = {r["kind"]: r for r in rows if r["kind"] in ("startup", "sink", "freshness", "binary")}
+    rss = {r["process"]: r["kb"] for r in rows if r["kind"] == "rss"}
+    e2e = [r for r in rows if r["kind"] == "e2e"]
+    lines = [f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs "
+             f"({platform.machine()}), release build, 50 connections, `make bench`.", ""]
+    lines += ["### API (uncached) next to pgbench running the same SQL", "",
+              "| Endpoint | API req/s | p50 ms | p99 ms | pgbench tps | p50 ms | p99 ms | API / pgbench | Target |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for name in ("events", "filtered", "flight", "stats"):
+        a, s = http.get(f"api_{name}"), sql.get(f"sql_{name}")
+        if a and s:
+            target = ">= 0.80x, p99 <= 25 ms" if name == "events" else ""
+            lines.append(f"| {name} | {a['rps']} | {a['p50_ms']} | {a['p99_ms']} | {s['tps']} | {s['p50_ms']} | {s['p99_ms']} | "
+                         f"{ratio(a['rps'], s['tps'])} | {target} |")
+    cached, hello = http.get("api_events_cached"), http.get("axum_hello")
+    if cached and hello:
+        lines += ["", "### Hot reads: micro-cache next to a bare axum server", "",
+                  "| Server | req/s | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |",
+                  f"| /v1/events?limit=50, cache 1 s | {cached['rps']} | {cached['p50_ms']} | {cached['p99_ms']} |",
+                  f"| axum hello (ceiling) | {hello['rps']} | {hello['p50_ms']} | {hello['p99_ms']} |", "",
+                  f"Cached / ceiling: **{ratio(cached['rps'], hello['rps'])}** (target >= 0.50x)."]
+    if "sink" in one:
+        s = one["sink"]["result"]
+        lines += ["", "### Ingest sink next to raw binary COPY (same rows, same indexes, batches of 1,000)", "",
+                  f"Batch writer {s['sink_rows_per_s']:.0f} rows/s; binary COPY {s['copy_rows_per_s']:.0f} rows/s; "
+                  f"**{ratio(s['sink_rows_per_s'], s['copy_rows_per_s'])}** (target >= 0.80x). The writer also "
+                  "deduplicates and upserts per-flight state in the same statement."]
+    if e2e:
+        lines += ["", "### Ingest end to end next to a bare consumer (backlog of 60,000 events)", "",
+                  "| Streams | ingest events/s | bare consumer msg/s | ingest / bare | ingest RSS MB |",
+                  "| ---: | ---: | ---: | ---: | ---: |"]
+        for r in e2e:
+            lines.append(f"| {r['streams']} | {r['events_per_s']} | {r['bare']['messages_per_s']:.0f} | "
+                         f"{ratio(r['events_per_s'], r['bare']['messages_per_s'])} | {r['ingest_rss_kb'] / 1024:.1f} |")
+        lines += ["", "Target: >= 0.90x the bare consumer."]
+    lines += ["", "### Freshness, start-up, memory, size", "", "| Figure | Value | Target |", "| --- | ---: | --- |"]
+    if "freshness" in one:
+        f = one["freshness"]
+        lines.append(f"| publish -> queryable p50 at 2,000 events/s ({f['events']} events) | {f['p50_ms']} ms | |")
+        lines.append(f"| publish -> queryable p99 at 2,000 events/s | {f['p99_ms']} ms | <= 1000 ms |")
+    if "startup" in one:
+        lines.append(f"| serve start-up to ready (/readyz 200) | {one['startup']['ms']} ms | <= 150 ms |")
+    if "serve" in rss:
+        lines.append(f"| serve peak RSS under load | {rss['serve'] / 1024:.1f} MB | <= 64 MB |")
+    if "binary" in one:
+        lines.append(f"| release binary | {one['binary']['bytes'] / 1048576:.1f} MB | |")
+    table = "\n".join(lines)
+    print(table)
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    doc = open(doc_path).read() if os.path.exists(doc_path) else f"# Performance\n\n{start}\n{end}\n"
+    if start not in doc:
+        doc += f"\n{start}\n{end}\n"
+    before, rest = doc.split(start, 1)
+    after = rest.split(end, 1)[1]
+    open(doc_path, "w").write(f"{before}{start}\n{table}\n{end}{after}")
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "wrk":
+        print(json.dumps(parse_wrk(sys.argv[2], sys.stdin.read())))
+    elif mode == "pgbench":
+        print(json.dumps(parse_pgbench(sys.argv[2], sys.argv[3])))
+    elif mode == "report":
+        report(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)
