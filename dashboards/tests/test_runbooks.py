@@ -88,3 +88,24 @@ def test_every_symptom_runbook_section_is_an_alert():
         assert sections, runbook.name
         for section in sections:
             assert section in names, f"{runbook.name}: section {section} documents no alert"
+
+
+# The observability docs this suite owns (slo.md is checked by the SLO generator's own tests).
+LINKED_DOCS = [ROOT / "docs" / "observability.md"] + [p for p in sorted(RUNBOOKS.glob("*.md"))
+                                                       if p.name not in GENERATED_RUNBOOKS]
+
+
+@pytest.mark.parametrize("doc", LINKED_DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_relative_links_resolve(doc):
+    text = re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert links, f"{doc.name} links nowhere"
+    for link in links:
+        if re.match(r"^[a-z]+://", link):
+            continue
+        path, _, anchor = link.partition("#")
+        target = (doc.parent / urllib.parse.unquote(path)).resolve() if path else doc
+        assert target.exists(), f"{doc.name}: {link} points at a missing file"
+        if anchor:
+            assert target.suffix == ".md" and anchor in github_anchors(target.read_text()), \
+                f"{doc.name}: {link} points at a missing heading"
