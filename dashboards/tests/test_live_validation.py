@@ -14,6 +14,7 @@ Needs the debug binary (cargo build -p flightdeck), prometheus (scripts/install-
 PostgreSQL and the Pub/Sub emulator (scripts/services.sh starts them). About a minute.
 """
 
+import json
 import math
 import os
 import pathlib
@@ -83,7 +84,6 @@ class Processes:
 
     def wait_for_listening(self, name, timeout=30):
         """The addresses a `serve`/`ingest` process logged in its "listening" line."""
-        import json
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.log_of(name).splitlines():
@@ -183,6 +183,8 @@ def live(tmp_path_factory):
     prometheus_bin = shutil.which("prometheus")
     if not prometheus_bin:
         pytest.fail("prometheus is not installed: run scripts/install-prometheus.sh")
+    if not shutil.which("psql"):
+        pytest.fail("psql is not installed: apt-get install postgresql-client")
 
     tmp = tmp_path_factory.mktemp("live")
     services = services_env()
@@ -194,8 +196,8 @@ def live(tmp_path_factory):
     env = {**os.environ, **services, **names,
            "DATABASE_URL": urllib.parse.urlparse(admin_url)._replace(path=f"/{database}").geturl(),
            "GOOGLE_CLOUD_PROJECT": PROJECT, "PORT": "0", "METRICS_PORT": "0", "HOST": "127.0.0.1",
-           "LOG_FORMAT": "json", "RUST_LOG": "info", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
-    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT")
+           "LOG_FORMAT": "json", "RUST_LOG": "info"}
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)  # no collector here: traces have their own test
 
     processes = Processes(tmp)
     traffic = None
