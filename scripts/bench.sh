@@ -36,10 +36,21 @@ pgbench_json() {
 source scripts/pipeline.sh
 PIPELINE_INGEST_ENV=()
 PIPELINE_SERVE_ENV=(API_CACHE_TTL_MS=0)
-started_ns=$(date +%s%N)
 pipeline_start
-until curl -fs "$API_URL/readyz" >/dev/null; do sleep 0.002; done
+
+# Start-up: a second serve process, from exec to the first /readyz 200.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+started_ns=$(date +%s%N)
+PORT=$port METRICS_PORT=0 "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-startup.log" 2>&1 &
+startup_pid=$!
+until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.001; done
 record "{\"kind\":\"startup\",\"ms\":$(( ($(date +%s%N) - started_ns) / 1000000 ))}"
+kill -TERM "$startup_pid"; wait "$startup_pid" 2>/dev/null || true
+
+# Subscriptions left behind would receive every later publish and slow the emulator down.
+delete_subscription() {
+  curl -fsS -X DELETE "http://$PUBSUB_EMULATOR_HOST/v1/projects/$GOOGLE_CLOUD_PROJECT/subscriptions/$1" >/dev/null
+}
 
 log "seeding 50,000 events through the pipeline"
 seed_events 50000
@@ -85,6 +96,7 @@ record "{\"kind\":\"sink\",\"result\":$sink}"
 log "ingest end to end vs a bare consumer (backlog of 60,000 events drained)"
 ingest_pid=${pipeline_pids[0]}
 kill -TERM "$ingest_pid"; wait "$ingest_pid" 2>/dev/null || true
+delete_subscription "ingest-$PIPELINE_ID"
 for streams in 4 8 16; do
   export PUBSUB_SUBSCRIPTION="bench-$PIPELINE_ID-$streams"
   "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
@@ -101,6 +113,8 @@ for streams in 4 8 16; do
   seconds=$(python3 -c "print(($(date +%s%N) - $t0) / 1e9)")
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  delete_subscription "bench-$PIPELINE_ID-$streams"
+  delete_subscription "bench-ingest-$PIPELINE_ID-$streams"
   record "{\"kind\":\"e2e\",\"streams\":$streams,\"events_per_s\":$(python3 -c "print(round(60000 / $seconds))"),\"bare\":$bare,\"ingest_rss_kb\":$rss}"
 done
 

@@ -35,6 +35,9 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("{}", serde_json::json!({"streams": streams, "messages": expected, "seconds": seconds, "messages_per_s": (expected as f64 / seconds).round()}));
+    println!(
+        "{}",
+        serde_json::json!({"streams": streams, "messages": expected, "seconds": seconds, "messages_per_s": (expected as f64 / seconds).round()})
+    );
     Ok(())
 }

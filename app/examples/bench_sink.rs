@@ -3,7 +3,10 @@
 
 use chrono::Utc;
 use flightdeck::config::{DatabaseSettings, ProcessEnv};
-use flightdeck::db::{self, migrations, writer::{IncomingEvent, write_batch}};
+use flightdeck::db::{
+    self, migrations,
+    writer::{IncomingEvent, write_batch},
+};
 use flightdeck::domain::synthetic::Generator;
 use futures::pin_mut;
 use std::time::Instant;
@@ -41,8 +44,19 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     let types = [
-        Type::UUID, Type::TEXT, Type::TEXT, Type::TEXT, Type::BPCHAR, Type::BPCHAR, Type::TEXT,
-        Type::TIMESTAMPTZ, Type::TIMESTAMPTZ, Type::INT4, Type::TIMESTAMPTZ, Type::TIMESTAMPTZ, Type::TEXT,
+        Type::UUID,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::BPCHAR,
+        Type::BPCHAR,
+        Type::TEXT,
+        Type::TIMESTAMPTZ,
+        Type::TIMESTAMPTZ,
+        Type::INT4,
+        Type::TIMESTAMPTZ,
+        Type::TIMESTAMPTZ,
+        Type::TEXT,
     ];
     let started = Instant::now();
     for chunk in events.chunks(BATCH) {
@@ -60,16 +74,28 @@ async fn main() -> anyhow::Result<()> {
             writer
                 .as_mut()
                 .write(&[
-                    &ev.event_id, &ev.flight_id, &ev.airline, &ev.flight_number, &ev.origin,
-                    &ev.destination, &ev.status.as_str(), &ev.scheduled_departure, &ev.actual_departure,
-                    &ev.delay_minutes, &ev.event_time, &e.published_at, &e.message_id,
+                    &ev.event_id,
+                    &ev.flight_id,
+                    &ev.airline,
+                    &ev.flight_number,
+                    &ev.origin,
+                    &ev.destination,
+                    &ev.status.as_str(),
+                    &ev.scheduled_departure,
+                    &ev.actual_departure,
+                    &ev.delay_minutes,
+                    &ev.event_time,
+                    &e.published_at,
+                    &e.message_id,
                 ])
                 .await?;
         }
         writer.finish().await?;
     }
     let copy = rows as f64 / started.elapsed().as_secs_f64();
-    client.batch_execute("DROP TABLE flight_events_copy").await?;
+    client
+        .batch_execute("DROP TABLE flight_events_copy")
+        .await?;
     println!(
         "{}",
         serde_json::json!({"rows": rows, "sink_rows_per_s": sink.round(), "copy_rows_per_s": copy.round()})

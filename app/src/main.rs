@@ -9,6 +9,10 @@ use flightdeck::pubsub::publish::{self, PublishOptions};
 use flightdeck::{db, pubsub, startup, telemetry};
 use std::process::ExitCode;
 
+// glibc malloc contends between worker threads under load; mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Flight events from Pub/Sub into PostgreSQL, served over HTTP. Every setting is read from
 /// the environment; see the README's configuration table.
 #[derive(Parser)]

@@ -22,7 +22,11 @@ pub async fn observe_and_time_out(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let span = tracing::info_span!("http.request", http.method = %method, http.route = %route, otel.kind = "server", http.status_code = tracing::field::Empty);
+    let span = if crate::telemetry::tracing_enabled() {
+        tracing::info_span!("http.request", http.method = %method, http.route = %route, otel.kind = "server", http.status_code = tracing::field::Empty)
+    } else {
+        tracing::Span::none()
+    };
     let active = metrics::gauge!(HTTP_ACTIVE);
     active.increment(1.0);
     let response =

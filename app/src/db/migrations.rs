@@ -11,11 +11,18 @@ pub struct Migration {
 }
 
 /// Every migration in order. A unit test checks this list against `app/migrations/`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "flight_events",
-    sql: include_str!("../../migrations/V1__flight_events.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "flight_events",
+        sql: include_str!("../../migrations/V1__flight_events.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "read_paths",
+        sql: include_str!("../../migrations/V2__read_paths.sql"),
+    },
+];
 
 /// Arbitrary constant identifying flightdeck's migration lock.
 const LOCK_KEY: i64 = 0x666c_6967_6874_6463;

@@ -4,6 +4,7 @@ use crate::domain::{FlightEvent, FlightStatus};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::Row;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// A stored event: the published fields plus when Pub/Sub accepted it and when it was stored.
@@ -32,28 +33,43 @@ pub struct EventFilter {
     pub flight_id: Option<String>,
 }
 
+/// A child span per query, only when traces are exported.
+fn query_span(operation: &'static str) -> tracing::Span {
+    if crate::telemetry::tracing_enabled() {
+        tracing::info_span!(
+            "db.query",
+            db.system = "postgresql",
+            db.operation = operation,
+            otel.kind = "client"
+        )
+    } else {
+        tracing::Span::none()
+    }
+}
+
 const EVENT_COLUMNS: &str = "event_id, flight_id, airline, flight_number, origin, destination, \
     status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at";
 
+/// Decodes a row of `EVENT_COLUMNS` by position (no per-row column-name lookups).
 fn stored_event(row: &Row) -> anyhow::Result<StoredEvent> {
-    let status: &str = row.try_get("status")?;
+    let status: &str = row.try_get(6)?;
     Ok(StoredEvent {
         event: FlightEvent {
-            event_id: row.try_get("event_id")?,
-            flight_id: row.try_get("flight_id")?,
-            airline: row.try_get("airline")?,
-            flight_number: row.try_get("flight_number")?,
-            origin: row.try_get("origin")?,
-            destination: row.try_get("destination")?,
+            event_id: row.try_get(0)?,
+            flight_id: row.try_get(1)?,
+            airline: row.try_get(2)?,
+            flight_number: row.try_get(3)?,
+            origin: row.try_get(4)?,
+            destination: row.try_get(5)?,
             status: FlightStatus::parse(status)
                 .ok_or_else(|| anyhow::anyhow!("unknown status {status:?} in flight_events"))?,
-            scheduled_departure: row.try_get("scheduled_departure")?,
-            actual_departure: row.try_get("actual_departure")?,
-            delay_minutes: row.try_get("delay_minutes")?,
-            event_time: row.try_get("event_time")?,
+            scheduled_departure: row.try_get(7)?,
+            actual_departure: row.try_get(8)?,
+            delay_minutes: row.try_get(9)?,
+            event_time: row.try_get(10)?,
         },
-        published_at: row.try_get("published_at")?,
-        ingested_at: row.try_get("ingested_at")?,
+        published_at: row.try_get(11)?,
+        ingested_at: row.try_get(12)?,
     })
 }
 
@@ -87,41 +103,44 @@ fn feed_sql(filter: &EventFilter, after: bool) -> String {
 }
 
 /// A page of the feed: at most `limit` events newest first, and whether more follow.
-#[tracing::instrument(name = "db.query", skip_all, fields(db.system = "postgresql", db.operation = "list_events", otel.kind = "client"))]
 pub async fn list_events(
     client: &deadpool_postgres::Client,
     filter: &EventFilter,
     after: Option<FeedPosition>,
     limit: i64,
 ) -> anyhow::Result<(Vec<StoredEvent>, bool)> {
-    let statement = client
-        .prepare_cached(&feed_sql(filter, after.is_some()))
-        .await?;
-    let status = filter.status.map(FlightStatus::as_str);
-    let fetch = limit + 1;
-    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::with_capacity(6);
-    if let Some(origin) = &filter.origin {
-        params.push(origin);
+    async {
+        let statement = client
+            .prepare_cached(&feed_sql(filter, after.is_some()))
+            .await?;
+        let status = filter.status.map(FlightStatus::as_str);
+        let fetch = limit + 1;
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::with_capacity(6);
+        if let Some(origin) = &filter.origin {
+            params.push(origin);
+        }
+        if let Some(status) = &status {
+            params.push(status);
+        }
+        if let Some(flight_id) = &filter.flight_id {
+            params.push(flight_id);
+        }
+        if let Some(position) = &after {
+            params.push(&position.event_time);
+            params.push(&position.event_id);
+        }
+        params.push(&fetch);
+        let rows = client.query(&statement, &params).await?;
+        let has_more = rows.len() as i64 > limit;
+        let events = rows
+            .iter()
+            .take(limit as usize)
+            .map(stored_event)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok((events, has_more))
     }
-    if let Some(status) = &status {
-        params.push(status);
-    }
-    if let Some(flight_id) = &filter.flight_id {
-        params.push(flight_id);
-    }
-    if let Some(position) = &after {
-        params.push(&position.event_time);
-        params.push(&position.event_id);
-    }
-    params.push(&fetch);
-    let rows = client.query(&statement, &params).await?;
-    let has_more = rows.len() as i64 > limit;
-    let events = rows
-        .iter()
-        .take(limit as usize)
-        .map(stored_event)
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok((events, has_more))
+    .instrument(query_span("list_events"))
+    .await
 }
 
 /// Current state of one flight.
@@ -143,37 +162,40 @@ pub struct FlightState {
 }
 
 /// The flight's current state, or `None` when no event for it was ever stored.
-#[tracing::instrument(name = "db.query", skip_all, fields(db.system = "postgresql", db.operation = "flight_state", otel.kind = "client"))]
 pub async fn flight_state(
     client: &deadpool_postgres::Client,
     flight_id: &str,
 ) -> anyhow::Result<Option<FlightState>> {
-    let statement = client
-        .prepare_cached(
-            "SELECT flight_id, airline, flight_number, origin, destination, status, \
-             scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, \
-             updated_at FROM flights WHERE flight_id = $1",
-        )
-        .await?;
-    let Some(row) = client.query_opt(&statement, &[&flight_id]).await? else {
-        return Ok(None);
-    };
-    let status: &str = row.try_get("status")?;
-    Ok(Some(FlightState {
-        flight_id: row.try_get("flight_id")?,
-        airline: row.try_get("airline")?,
-        flight_number: row.try_get("flight_number")?,
-        origin: row.try_get("origin")?,
-        destination: row.try_get("destination")?,
-        status: FlightStatus::parse(status)
-            .ok_or_else(|| anyhow::anyhow!("unknown status {status:?} in flights"))?,
-        scheduled_departure: row.try_get("scheduled_departure")?,
-        actual_departure: row.try_get("actual_departure")?,
-        delay_minutes: row.try_get("delay_minutes")?,
-        last_event_id: row.try_get("last_event_id")?,
-        last_event_time: row.try_get("last_event_time")?,
-        updated_at: row.try_get("updated_at")?,
-    }))
+    async {
+        let statement = client
+            .prepare_cached(
+                "SELECT flight_id, airline, flight_number, origin, destination, status, \
+                 scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, \
+                 updated_at FROM flights WHERE flight_id = $1",
+            )
+            .await?;
+        let Some(row) = client.query_opt(&statement, &[&flight_id]).await? else {
+            return Ok(None);
+        };
+        let status: &str = row.try_get("status")?;
+        Ok(Some(FlightState {
+            flight_id: row.try_get("flight_id")?,
+            airline: row.try_get("airline")?,
+            flight_number: row.try_get("flight_number")?,
+            origin: row.try_get("origin")?,
+            destination: row.try_get("destination")?,
+            status: FlightStatus::parse(status)
+                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?} in flights"))?,
+            scheduled_departure: row.try_get("scheduled_departure")?,
+            actual_departure: row.try_get("actual_departure")?,
+            delay_minutes: row.try_get("delay_minutes")?,
+            last_event_id: row.try_get("last_event_id")?,
+            last_event_time: row.try_get("last_event_time")?,
+            updated_at: row.try_get("updated_at")?,
+        }))
+    }
+    .instrument(query_span("flight_state"))
+    .await
 }
 
 /// Delay statistics of flights scheduled to depart from one origin on one UTC day.
@@ -211,60 +233,63 @@ impl DayDelayStats {
 pub const ON_TIME_MINUTES: i32 = 15;
 
 /// Per-day statistics for `origin` over `[from, to]` (inclusive), every day present.
-#[tracing::instrument(name = "db.query", skip_all, fields(db.system = "postgresql", db.operation = "delay_stats", otel.kind = "client"))]
 pub async fn delay_stats(
     client: &deadpool_postgres::Client,
     origin: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> anyhow::Result<Vec<DayDelayStats>> {
-    let statement = client
-        .prepare_cached(
-            "SELECT (scheduled_departure AT TIME ZONE 'UTC')::date AS day,
-                    count(*) AS flights,
-                    count(*) FILTER (WHERE status IN ('departed','arrived')) AS departed,
-                    count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-                    count(*) FILTER (WHERE status IN ('departed','arrived')
-                                     AND coalesce(delay_minutes, 0) <= $4) AS on_time,
-                    avg(coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived'))::float8 AS avg_delay,
-                    percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(delay_minutes, 0))
-                        FILTER (WHERE status IN ('departed','arrived')) AS p95_delay
-             FROM flights
-             WHERE origin = $1 AND scheduled_departure >= $2 AND scheduled_departure < $3
-             GROUP BY 1 ORDER BY 1",
-        )
-        .await?;
-    let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    let end = (to + chrono::Days::new(1))
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc();
-    let rows = client
-        .query(&statement, &[&origin, &start, &end, &ON_TIME_MINUTES])
-        .await?;
-    let mut by_day = std::collections::HashMap::new();
-    for row in rows {
-        let departed: i64 = row.try_get("departed")?;
-        let on_time: i64 = row.try_get("on_time")?;
-        let day: NaiveDate = row.try_get("day")?;
-        by_day.insert(
-            day,
-            DayDelayStats {
+    async {
+        let statement = client
+            .prepare_cached(
+                "SELECT (scheduled_departure AT TIME ZONE 'UTC')::date AS day,
+                        count(*) AS flights,
+                        count(*) FILTER (WHERE status IN ('departed','arrived')) AS departed,
+                        count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                        count(*) FILTER (WHERE status IN ('departed','arrived')
+                                         AND coalesce(delay_minutes, 0) <= $4) AS on_time,
+                        avg(coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived'))::float8 AS avg_delay,
+                        percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(delay_minutes, 0))
+                            FILTER (WHERE status IN ('departed','arrived')) AS p95_delay
+                 FROM flights
+                 WHERE origin = $1 AND scheduled_departure >= $2 AND scheduled_departure < $3
+                 GROUP BY 1 ORDER BY 1",
+            )
+            .await?;
+        let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let end = (to + chrono::Days::new(1))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
+        let rows = client
+            .query(&statement, &[&origin, &start, &end, &ON_TIME_MINUTES])
+            .await?;
+        let mut by_day = std::collections::HashMap::new();
+        for row in rows {
+            let departed: i64 = row.try_get("departed")?;
+            let on_time: i64 = row.try_get("on_time")?;
+            let day: NaiveDate = row.try_get("day")?;
+            by_day.insert(
                 day,
-                flights: row.try_get("flights")?,
-                departed,
-                cancelled: row.try_get("cancelled")?,
-                on_time_ratio: (departed > 0).then(|| on_time as f64 / departed as f64),
-                avg_delay_minutes: row.try_get("avg_delay")?,
-                p95_delay_minutes: row.try_get("p95_delay")?,
-            },
-        );
+                DayDelayStats {
+                    day,
+                    flights: row.try_get("flights")?,
+                    departed,
+                    cancelled: row.try_get("cancelled")?,
+                    on_time_ratio: (departed > 0).then(|| on_time as f64 / departed as f64),
+                    avg_delay_minutes: row.try_get("avg_delay")?,
+                    p95_delay_minutes: row.try_get("p95_delay")?,
+                },
+            );
+        }
+        Ok(from
+            .iter_days()
+            .take_while(|d| *d <= to)
+            .map(|d| by_day.remove(&d).unwrap_or_else(|| DayDelayStats::empty(d)))
+            .collect())
     }
-    Ok(from
-        .iter_days()
-        .take_while(|d| *d <= to)
-        .map(|d| by_day.remove(&d).unwrap_or_else(|| DayDelayStats::empty(d)))
-        .collect())
+    .instrument(query_span("delay_stats"))
+    .await
 }
 
 /// The latest `limit` events of one flight, newest first.

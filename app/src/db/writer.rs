@@ -13,11 +13,13 @@ pub struct IncomingEvent {
     pub message_id: String,
 }
 
-/// How many events of a batch were new and how many were already stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which events of a batch were new; the rest were already stored (duplicates).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteOutcome {
     pub stored: u64,
     pub duplicates: u64,
+    /// Ids stored by this write (not by an earlier delivery).
+    pub new_ids: HashSet<Uuid>,
 }
 
 /// Inserts unseen events (by `event_id`) and upserts each flight's state only when the event
@@ -60,7 +62,7 @@ upserted AS (
         updated_at = clock_timestamp()
     WHERE (f.last_event_time, f.last_event_id) < (EXCLUDED.last_event_time, EXCLUDED.last_event_id)
 )
-SELECT count(*) FROM inserted";
+SELECT event_id FROM inserted";
 
 /// Column arrays for the `unnest` parameters.
 #[derive(Default)]
@@ -112,8 +114,8 @@ pub async fn write_batch(
         }
     }
     let statement = client.prepare_cached(WRITE_BATCH_SQL).await?;
-    let row = client
-        .query_one(
+    let rows = client
+        .query(
             &statement,
             &[
                 &columns.event_id,
@@ -132,9 +134,11 @@ pub async fn write_batch(
             ],
         )
         .await?;
-    let stored = row.get::<_, i64>(0) as u64;
+    let new_ids: HashSet<Uuid> = rows.iter().map(|r| r.get(0)).collect();
+    let stored = new_ids.len() as u64;
     Ok(WriteOutcome {
         stored,
         duplicates: batch.len() as u64 - stored,
+        new_ids,
     })
 }

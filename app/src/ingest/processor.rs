@@ -193,19 +193,18 @@ impl Processor {
         let now = Utc::now();
         count("stored", outcome.stored as usize);
         count("duplicate", outcome.duplicates as usize);
-        // Lag is observed for new events only: a redelivered duplicate's publish time is old
-        // and would misreport freshness.
-        if outcome.duplicates == 0 {
-            let lag = metrics::histogram!(INGEST_LAG);
-            for e in events {
-                lag.record(
-                    (now - e.published_at)
-                        .num_microseconds()
-                        .unwrap_or(0)
-                        .max(0) as f64
-                        / 1e6,
-                );
-            }
+        // Lag is observed for newly stored events only: a redelivered duplicate's publish time
+        // is old and would misreport freshness.
+        let lag = metrics::histogram!(INGEST_LAG);
+        let mut new_ids = outcome.new_ids;
+        for e in events.iter().filter(|e| new_ids.remove(&e.event.event_id)) {
+            lag.record(
+                (now - e.published_at)
+                    .num_microseconds()
+                    .unwrap_or(0)
+                    .max(0) as f64
+                    / 1e6,
+            );
         }
         metrics::gauge!(INGEST_LAST_COMMIT).set(now.timestamp_micros() as f64 / 1e6);
         self.readiness.set_writes_failing(false);

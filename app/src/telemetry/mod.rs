@@ -6,5 +6,5 @@ mod tracing_setup;
 
 pub use metrics::{MetricsHandle, install_metrics};
 pub use tracing_setup::{
-    TelemetryGuard, extract_trace_context, init_tracing, inject_trace_context,
+    TelemetryGuard, extract_trace_context, init_tracing, inject_trace_context, tracing_enabled,
 };

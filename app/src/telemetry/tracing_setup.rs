@@ -7,6 +7,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -25,8 +26,16 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs logging and tracing. Spans always carry trace ids (they appear in logs); they
-/// leave the process only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+static TRACING: AtomicBool = AtomicBool::new(false);
+
+/// True when spans are exported; hot paths (a span per request and per query) skip span
+/// creation otherwise, since nothing would read them.
+pub fn tracing_enabled() -> bool {
+    TRACING.load(Ordering::Relaxed)
+}
+
+/// Installs logging, and tracing when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: spans are then
+/// exported over OTLP and log lines carry their trace and span ids.
 pub fn init_tracing(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
     let resource = opentelemetry_sdk::Resource::builder()
         .with_service_name(settings.service_name.clone())
@@ -43,6 +52,7 @@ pub fn init_tracing(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGua
             .with_endpoint(endpoint.clone())
             .build()?;
         provider = provider.with_batch_exporter(exporter);
+        TRACING.store(true, Ordering::Relaxed);
     }
     let provider = provider.build();
     let tracer = provider.tracer("flightdeck");
@@ -57,7 +67,7 @@ pub fn init_tracing(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGua
     tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(tracing_enabled().then(|| tracing_opentelemetry::layer().with_tracer(tracer)))
         .try_init()?;
     Ok(TelemetryGuard { provider })
 }
