@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench
+.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -45,10 +45,11 @@ slo-gen: ## regenerate Prometheus rules, k6 thresholds and Terraform SLO variabl
 slo-check: ## fail when generated SLO files differ from slo/specs
 	cargo run --locked -q -p flightdeck-slo -- check .
 
-promtool-test: ## promtool check + unit tests of every rule file (SLO and symptom alerts)
-	@scripts/install-prometheus.sh
-	promtool check rules slo/_gen/rules.yml
-	promtool test rules slo/tests/*.yml
+promtool-test: ## static observability checks: promtool check/test of every rule file, amtool, dashboard lint, runbook links
+	@OBSERVABILITY_LIVE=0 scripts/test-observability.sh
+
+test-observability: ## the static checks plus every dashboard query against a real Prometheus scraping the running pipeline
+	@scripts/test-observability.sh
 
 loadtest: ## k6 gate (about a minute): the release build must meet the SLO thresholds
 	@scripts/loadtest.sh short

@@ -259,6 +259,8 @@ pub struct TelemetrySettings {
     pub log_format: LogFormat,
     pub otlp_endpoint: Option<String>,
     pub service_name: String,
+    /// `system` label added to every metric (fleet views); unset when the scraper adds it.
+    pub system: Option<String>,
 }
 
 impl TelemetrySettings {
@@ -273,6 +275,7 @@ impl TelemetrySettings {
             )?,
             otlp_endpoint: present(source, "OTEL_EXPORTER_OTLP_ENDPOINT"),
             service_name: text(source, "OTEL_SERVICE_NAME", "flightdeck"),
+            system: present(source, "FLIGHTDECK_SYSTEM"),
         })
     }
 }

@@ -113,7 +113,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve => {
             let database = DatabaseSettings::from_source(&env)?;
             let http = HttpSettings::from_source(&env)?;
-            let metrics = telemetry::install_metrics()?;
+            let metrics = telemetry::install_metrics(telemetry_settings.system.as_deref())?;
             let listeners = startup::Listeners::bind(&http).await?;
             startup::serve(
                 &database,
@@ -129,7 +129,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let http = HttpSettings::from_source(&env)?;
             let pubsub = PubSubSettings::from_source(&env)?;
             let ingest = IngestSettings::from_source(&env)?;
-            let metrics = telemetry::install_metrics()?;
+            let metrics = telemetry::install_metrics(telemetry_settings.system.as_deref())?;
             let listeners = startup::Listeners::bind(&http).await?;
             let shutdown = startup::shutdown_on_signals();
             startup::ingest(&database, &pubsub, &ingest, metrics, listeners, shutdown).await

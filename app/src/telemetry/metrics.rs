@@ -38,12 +38,17 @@ pub type MetricsHandle = PrometheusHandle;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Installs the global recorder once and returns its handle.
-pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
+/// Installs the global recorder once and returns its handle; `system` becomes a label on
+/// every series when the scraper does not add one.
+pub fn install_metrics(system: Option<&str>) -> anyhow::Result<PrometheusHandle> {
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }
-    let handle = PrometheusBuilder::new()
+    let mut builder = PrometheusBuilder::new();
+    if let Some(system) = system {
+        builder = builder.add_global_label("system", system);
+    }
+    let handle = builder
         .set_buckets_for_metric(
             Matcher::Full(HTTP_DURATION.into()),
             &[

@@ -71,6 +71,6 @@ variable "slos" {
 
 variable "github_ref" {
   type        = string
-  description = "Only workflows running on this ref may deploy to prod."
-  default     = "refs/heads/main"
+  description = "Only workflows running on this branch (or on a v* release tag) may deploy to prod; cd.yml deploys production from master."
+  default     = "refs/heads/master"
 }

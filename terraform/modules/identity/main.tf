@@ -15,7 +15,8 @@ locals {
 
   attribute_condition = join(" && ", compact([
     "assertion.repository_id == '${var.github_repository_id}'",
-    var.github_ref == null ? "" : "assertion.ref == '${var.github_ref}'",
+    # The pinned branch, or a release tag (tag protection limits who may push v* tags).
+    var.github_ref == null ? "" : "(assertion.ref == '${var.github_ref}' || assertion.ref.startsWith('refs/tags/v'))",
   ]))
 }
 

@@ -22,6 +22,8 @@ locals {
     LOG_FORMAT                  = "json"
     RUST_LOG                    = var.rust_log
     OTEL_EXPORTER_OTLP_ENDPOINT = var.otel_exporter_otlp_endpoint
+    # Every series carries system="..." so fleet dashboards and SLO rules group by it.
+    FLIGHTDECK_SYSTEM = "flightdeck-${var.environment}"
   }
 
   # The IAM user name contains '@', which must be percent-encoded in a URL. No
