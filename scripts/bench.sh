@@ -33,6 +33,18 @@ pgbench_json() {
   rm -rf "$dir"
 }
 
+# A fresh emulator of its own: one that served many tests carries their subscriptions and
+# backlogs, and its CPU use would distort every number below.
+unset PUBSUB_EMULATOR_HOST
+export EMULATOR_PORT=${BENCH_EMULATOR_PORT:-8095}
+stop_bench_emulator() {
+  local pidfile="$RUN_DIR/emulator-$EMULATOR_PORT.pid"
+  [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
+  pkill -f "pubsub-emulator.*--port=$EMULATOR_PORT" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+stop_bench_emulator
+
 source scripts/pipeline.sh
 PIPELINE_INGEST_ENV=()
 PIPELINE_SERVE_ENV=(API_CACHE_TTL_MS=0)
@@ -133,4 +145,6 @@ record "$(psql "$PIPELINE_DB_URL" -Atc "SELECT json_build_object('kind','freshne
   FROM flight_events WHERE published_at >= '$mark'")"
 record "{\"kind\":\"binary\",\"bytes\":$(stat -c %s "$FLIGHTDECK_BIN")}"
 
+pipeline_stop
+stop_bench_emulator
 python3 scripts/bench_parse.py report "$results" docs/performance.md

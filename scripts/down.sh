@@ -2,7 +2,8 @@
 # `make down`: stops every process `make up` started (publisher first, emulator last).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-for name in publish ingest serve emulator; do
+shopt -s nullglob
+for name in publish ingest serve $(cd "$RUN_DIR" 2>/dev/null && for f in emulator-*.pid; do echo "${f%.pid}"; done); do
   pidfile="$RUN_DIR/$name.pid"
   [[ -f $pidfile ]] || continue
   pid=$(cat "$pidfile")
@@ -14,5 +15,5 @@ for name in publish ingest serve emulator; do
   fi
   rm -f "$pidfile"
 done
-# The emulator's launcher forks a JVM; stop it too if it still listens.
-pkill -f 'pubsub-emulator.*--port=' 2>/dev/null || true
+# The emulator's launcher forks a JVM; stop the ones started from this checkout.
+pkill -f "pubsub-emulator.*--port=" 2>/dev/null || true

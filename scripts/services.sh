@@ -43,10 +43,10 @@ ensure_emulator() {
   need_cmd java "install a Java 11+ runtime (Debian: apt-get install default-jre-headless)"
   local bin
   bin=$(emulator_bin)
-  log "starting the Pub/Sub emulator on 127.0.0.1:$EMULATOR_PORT (log: $RUN_DIR/emulator.log)"
-  nohup "$bin" --host=127.0.0.1 --port="$EMULATOR_PORT" >"$RUN_DIR/emulator.log" 2>&1 &
-  echo $! >"$RUN_DIR/emulator.pid"
-  wait_http "http://127.0.0.1:$EMULATOR_PORT/" 60 || die "the emulator did not start; see $RUN_DIR/emulator.log"
+  log "starting the Pub/Sub emulator on 127.0.0.1:$EMULATOR_PORT (log: $RUN_DIR/emulator-$EMULATOR_PORT.log)"
+  nohup "$bin" --host=127.0.0.1 --port="$EMULATOR_PORT" >"$RUN_DIR/emulator-$EMULATOR_PORT.log" 2>&1 &
+  echo $! >"$RUN_DIR/emulator-$EMULATOR_PORT.pid"
+  wait_http "http://127.0.0.1:$EMULATOR_PORT/" 60 || die "the emulator did not start; see $RUN_DIR/emulator-$EMULATOR_PORT.log"
 }
 
 ensure_postgres
