@@ -52,6 +52,7 @@ ensure_emulator() {
 ensure_postgres
 if [[ -z ${PUBSUB_EMULATOR_HOST:-} ]]; then
   ensure_emulator
-  echo "export PUBSUB_EMULATOR_HOST=127.0.0.1:$EMULATOR_PORT"
+  PUBSUB_EMULATOR_HOST="127.0.0.1:$EMULATOR_PORT"
 fi
+echo "export PUBSUB_EMULATOR_HOST=$PUBSUB_EMULATOR_HOST"
 echo "export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@$PGHOST_ADDR:$PGPORT_NUM/postgres}"
