@@ -10,7 +10,7 @@
 set -uo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo_root"
+cd "$repo_root" || exit 1
 tools="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
 export FLIGHTDECK_TOOLS="$tools"
 
