@@ -85,6 +85,20 @@ async fn serve_router(
     Ok(())
 }
 
+/// The public router and the /metrics router, each on its own listener, until `stop`.
+async fn serve_pair(
+    listeners: Listeners,
+    public: Router,
+    metrics: Router,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let (a, b) = tokio::join!(
+        serve_router(listeners.http, public, stop.clone()),
+        serve_router(listeners.metrics, metrics, stop),
+    );
+    a.and(b)
+}
+
 fn metrics_router(handle: MetricsHandle, pool: Pool) -> Router {
     Router::new()
         .route("/metrics", get(render_metrics))
@@ -102,11 +116,7 @@ pub async fn serve(
     let pool = db::connect(database, "flightdeck-serve")?;
     let context = ApiContext::new(pool.clone(), http.cache_ttl);
     let api = api::router(context, http.request_timeout);
-    let (a, b) = tokio::join!(
-        serve_router(listeners.http, api, shutdown.clone()),
-        serve_router(listeners.metrics, metrics_router(metrics, pool), shutdown),
-    );
-    a.and(b)
+    serve_pair(listeners, api, metrics_router(metrics, pool), shutdown).await
 }
 
 /// `ingest`: the subscriber with /healthz, /readyz and /metrics, until a signal.
@@ -123,17 +133,12 @@ pub async fn ingest(
     let health = api::health::router().with_state(readiness.clone());
     // Probes and scrapes keep answering until the last batch is committed.
     let servers_stop = CancellationToken::new();
-    let servers = tokio::spawn({
-        let stop = servers_stop.clone();
-        let metrics_app = metrics_router(metrics, pool.clone());
-        async move {
-            let (a, b) = tokio::join!(
-                serve_router(listeners.http, health, stop.clone()),
-                serve_router(listeners.metrics, metrics_app, stop),
-            );
-            a.and(b)
-        }
-    });
+    let servers = tokio::spawn(serve_pair(
+        listeners,
+        health,
+        metrics_router(metrics, pool.clone()),
+        servers_stop.clone(),
+    ));
     let result = crate::ingest::run(pubsub, settings, pool, readiness, shutdown).await;
     servers_stop.cancel();
     servers.await??;

@@ -13,6 +13,7 @@ pub mod stats;
 
 use crate::db::Pool;
 use axum::Router;
+use axum::response::IntoResponse;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,5 +59,3 @@ pub fn json_body(body: bytes::Bytes) -> axum::response::Response {
     )
         .into_response()
 }
-
-use axum::response::IntoResponse;

@@ -75,13 +75,7 @@ impl Params {
     }
 }
 
-pub fn is_iata(s: &str) -> bool {
-    s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
-}
-
-pub fn is_flight_id(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
+pub use crate::domain::event::{is_flight_id, is_iata};
 
 #[cfg(test)]
 mod tests {

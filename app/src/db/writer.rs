@@ -13,15 +13,6 @@ pub struct IncomingEvent {
     pub message_id: String,
 }
 
-/// Which events of a batch were new; the rest were already stored (duplicates).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WriteOutcome {
-    pub stored: u64,
-    pub duplicates: u64,
-    /// Ids stored by this write (not by an earlier delivery).
-    pub new_ids: HashSet<Uuid>,
-}
-
 /// Inserts unseen events (by `event_id`) and upserts each flight's state only when the event
 /// is newer than the state already stored. One statement, so it commits atomically.
 const WRITE_BATCH_SQL: &str = "
@@ -101,11 +92,12 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Writes a batch; duplicates (within the batch or already stored) are counted, not stored.
+/// Writes a batch and returns the ids it stored; the rest of the batch were duplicates (within
+/// the batch or already stored).
 pub async fn write_batch(
     client: &deadpool_postgres::Client,
     batch: &[IncomingEvent],
-) -> Result<WriteOutcome, tokio_postgres::Error> {
+) -> Result<HashSet<Uuid>, tokio_postgres::Error> {
     let mut seen = HashSet::with_capacity(batch.len());
     let mut columns = Columns::default();
     for incoming in batch {
@@ -134,11 +126,5 @@ pub async fn write_batch(
             ],
         )
         .await?;
-    let new_ids: HashSet<Uuid> = rows.iter().map(|r| r.get(0)).collect();
-    let stored = new_ids.len() as u64;
-    Ok(WriteOutcome {
-        stored,
-        duplicates: batch.len() as u64 - stored,
-        new_ids,
-    })
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }

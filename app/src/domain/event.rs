@@ -147,9 +147,12 @@ impl FlightEvent {
     fn from_object(map: &Map<String, Value>) -> Result<Self, DecodeError> {
         let event_id = required_str(map, "event_id")?;
         let event_id = Uuid::parse_str(event_id).map_err(|_| invalid("event_id", "a UUID"))?;
-        let flight_id = checked(map, "flight_id", "1-64 characters of A-Z a-z 0-9 -", |s| {
-            (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })?;
+        let flight_id = checked(
+            map,
+            "flight_id",
+            "1-64 characters of A-Z a-z 0-9 -",
+            is_flight_id,
+        )?;
         let airline = checked(map, "airline", "2-3 uppercase letters or digits", |s| {
             (2..=3).contains(&s.len())
                 && s.bytes()
@@ -213,7 +216,13 @@ fn invalid(field: &'static str, expected: &'static str) -> DecodeError {
     DecodeError::InvalidField { field, expected }
 }
 
-fn is_iata(s: &str) -> bool {
+/// A flight id: 1-64 characters of `[A-Za-z0-9-]`.
+pub fn is_flight_id(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// An IATA airport code: 3 uppercase letters.
+pub fn is_iata(s: &str) -> bool {
     s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
 }
 

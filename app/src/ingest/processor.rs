@@ -4,7 +4,7 @@ use super::dead_letter::{self, REJECTED_BY_DATABASE};
 use super::stream::Delivery;
 use crate::api::health::Readiness;
 use crate::db::Pool;
-use crate::db::writer::{IncomingEvent, WriteOutcome, write_batch};
+use crate::db::writer::{IncomingEvent, write_batch};
 use crate::domain::FlightEvent;
 use crate::telemetry::metrics::{
     DLQ_MESSAGES, INGEST_BATCH_SIZE, INGEST_BATCH_WRITE, INGEST_LAG, INGEST_LAST_COMMIT,
@@ -12,12 +12,13 @@ use crate::telemetry::metrics::{
 };
 use chrono::{DateTime, Utc};
 use google_cloud_pubsub::client::Publisher;
-use google_cloud_pubsub::subscriber::handler::Handler;
 use opentelemetry::trace::TraceContextExt;
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use uuid::Uuid;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -28,12 +29,6 @@ pub struct Processor {
     dead_letters: Publisher,
     readiness: Readiness,
     backoff: Mutex<Duration>,
-}
-
-/// A message that decoded, waiting for the database.
-struct Valid {
-    incoming: IncomingEvent,
-    handler: Handler,
 }
 
 /// A message that goes to the dead-letter topic.
@@ -67,6 +62,8 @@ impl Processor {
             otel.kind = "consumer"
         );
         metrics::histogram!(INGEST_BATCH_SIZE).record(batch.len() as f64);
+        // Decoded events and their deliveries, index for index.
+        let mut events = Vec::with_capacity(batch.len());
         let mut valid = Vec::with_capacity(batch.len());
         let mut invalid = Vec::new();
         for delivery in batch {
@@ -76,14 +73,14 @@ impl Processor {
                 span.add_link(linked);
             }
             match FlightEvent::decode(&delivery.message.data, &delivery.message.attributes) {
-                Ok(event) => valid.push(Valid {
-                    incoming: IncomingEvent {
+                Ok(event) => {
+                    events.push(IncomingEvent {
                         event,
                         published_at: publish_time(&delivery),
                         message_id: delivery.message.message_id.clone(),
-                    },
-                    handler: delivery.handler,
-                }),
+                    });
+                    valid.push(delivery);
+                }
                 Err(error) => invalid.push(Invalid {
                     reason: dlq_reason_label(&error),
                     error: error.to_string(),
@@ -92,7 +89,8 @@ impl Processor {
             }
         }
         async {
-            let (_, rejected) = futures::join!(self.dead_letter(invalid), self.store(valid));
+            let (_, rejected) =
+                futures::join!(self.dead_letter(invalid), self.store(events, valid));
             self.dead_letter(rejected).await;
         }
         .instrument(span)
@@ -122,54 +120,53 @@ impl Processor {
     }
 
     /// Writes and acks valid events; returns those the database refused for good.
-    async fn store(&self, valid: Vec<Valid>) -> Vec<Invalid> {
-        if valid.is_empty() {
+    async fn store(&self, events: Vec<IncomingEvent>, deliveries: Vec<Delivery>) -> Vec<Invalid> {
+        if events.is_empty() {
             return Vec::new();
         }
-        let events: Vec<IncomingEvent> = valid.iter().map(|v| v.incoming.clone()).collect();
         match self.write(&events).await {
-            Ok(outcome) => {
-                self.committed(&events, outcome);
-                valid.into_iter().for_each(|v| v.handler.ack());
+            Ok(new_ids) => {
+                self.committed(&events, new_ids);
+                deliveries.into_iter().for_each(|d| d.handler.ack());
                 Vec::new()
             }
             Err(error) if error.is_permanent() => {
                 tracing::warn!(%error, "batch refused by the database; writing its events one by one");
-                self.store_one_by_one(valid).await
+                self.store_one_by_one(events, deliveries).await
             }
             Err(error) => {
-                self.release(valid, &error).await;
+                self.release(deliveries, &error).await;
                 Vec::new()
             }
         }
     }
 
-    async fn store_one_by_one(&self, valid: Vec<Valid>) -> Vec<Invalid> {
+    /// Isolates the events the database refuses; they go to the dead-letter topic as delivered.
+    async fn store_one_by_one(
+        &self,
+        events: Vec<IncomingEvent>,
+        deliveries: Vec<Delivery>,
+    ) -> Vec<Invalid> {
         let mut rejected = Vec::new();
-        for item in valid {
-            let events = [item.incoming.clone()];
-            match self.write(&events).await {
-                Ok(outcome) => {
-                    self.committed(&events, outcome);
-                    item.handler.ack();
+        for (event, delivery) in events.into_iter().zip(deliveries) {
+            let single = std::slice::from_ref(&event);
+            match self.write(single).await {
+                Ok(new_ids) => {
+                    self.committed(single, new_ids);
+                    delivery.handler.ack();
                 }
                 Err(error) if error.is_permanent() => rejected.push(Invalid {
                     reason: REJECTED_BY_DATABASE,
                     error: format!("{REJECTED_BY_DATABASE}: {}", error.detail()),
-                    delivery: Delivery {
-                        message: google_cloud_pubsub::model::Message::new()
-                            .set_data(serde_json::to_vec(&item.incoming.event).unwrap_or_default())
-                            .set_message_id(item.incoming.message_id.clone()),
-                        handler: item.handler,
-                    },
+                    delivery,
                 }),
-                Err(error) => self.release(vec![item], &error).await,
+                Err(error) => self.release(vec![delivery], &error).await,
             }
         }
         rejected
     }
 
-    async fn write(&self, events: &[IncomingEvent]) -> Result<WriteOutcome, WriteError> {
+    async fn write(&self, events: &[IncomingEvent]) -> Result<HashSet<Uuid>, WriteError> {
         let started = Instant::now();
         let span = tracing::info_span!(
             "db.write_batch",
@@ -189,14 +186,13 @@ impl Processor {
         result
     }
 
-    fn committed(&self, events: &[IncomingEvent], outcome: WriteOutcome) {
+    fn committed(&self, events: &[IncomingEvent], mut new_ids: HashSet<Uuid>) {
         let now = Utc::now();
-        count("stored", outcome.stored as usize);
-        count("duplicate", outcome.duplicates as usize);
+        count("stored", new_ids.len());
+        count("duplicate", events.len() - new_ids.len());
         // Lag is observed for newly stored events only: a redelivered duplicate's publish time
         // is old and would misreport freshness.
         let lag = metrics::histogram!(INGEST_LAG);
-        let mut new_ids = outcome.new_ids;
         for e in events.iter().filter(|e| new_ids.remove(&e.event.event_id)) {
             lag.record(
                 (now - e.published_at)
@@ -212,9 +208,9 @@ impl Processor {
     }
 
     /// Nacks (redelivery), marks the worker unready and backs off before the next write.
-    async fn release(&self, valid: Vec<Valid>, error: &WriteError) {
-        let n = valid.len();
-        valid.into_iter().for_each(|v| v.handler.nack());
+    async fn release(&self, deliveries: Vec<Delivery>, error: &WriteError) {
+        let n = deliveries.len();
+        deliveries.into_iter().for_each(|d| d.handler.nack());
         count("failed", n);
         self.readiness.set_writes_failing(true);
         let delay = {

@@ -25,8 +25,6 @@ impl TestDb {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create test database");
-        let mut config: tokio_postgres::Config = admin_url.parse().expect("admin url");
-        config.dbname(&name);
         let url = replace_dbname(admin_url, &name);
         Self {
             name,
