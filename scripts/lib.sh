@@ -38,3 +38,23 @@ apt_install() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+# install_venv DIR REQUIREMENTS: DIR becomes a venv holding the hash-pinned REQUIREMENTS; it is
+# reused as is while the requirements file and the Python version are unchanged.
+install_venv() {
+  local venv=$1 requirements=$2 python=${PYTHON:-python3} want
+  need_cmd "$python" "install Python 3.10+ or set PYTHON=/path/to/python3"
+  want="$({ sha256sum "$requirements" | cut -d' ' -f1; "$python" -c 'import sys; print(sys.version)'; } |
+    sha256sum | cut -d' ' -f1)"
+  if [[ -x $venv/bin/python && -f $venv/.requirements.sha256 && $(cat "$venv/.requirements.sha256") == "$want" ]]; then
+    return 0
+  fi
+  log "installing $(basename "$venv") tools into $venv"
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  "$python" -m venv "$venv"
+  # --require-hashes: every package, transitive ones included, must match the pinned hash.
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    --require-hashes --only-binary=:all: -r "$requirements"
+  echo "$want" >"$venv/.requirements.sha256"
+}

@@ -17,23 +17,6 @@ cd "$FLIGHTDECK_ROOT"
 
 scripts/install-prometheus.sh
 
-# install_venv DIR REQUIREMENTS: (re)creates the venv when the pinned file or Python changed.
-install_venv() {
-  local venv=$1 requirements=$2 python=${PYTHON:-python3} want
-  need_cmd "$python" "install Python 3.10+ or set PYTHON=/path/to/python3"
-  want="$({ sha256sum "$requirements" | cut -d' ' -f1; "$python" -c 'import sys; print(sys.version)'; } |
-    sha256sum | cut -d' ' -f1)"
-  if [[ -x $venv/bin/python && -f $venv/.requirements.sha256 && $(cat "$venv/.requirements.sha256") == "$want" ]]; then
-    return 0
-  fi
-  log "installing the observability test venv into $venv"
-  rm -rf "$venv"
-  mkdir -p "$(dirname "$venv")"
-  "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --require-hashes --only-binary=:all: -r "$requirements"
-  echo "$want" >"$venv/.requirements.sha256"
-}
 venv="$FLIGHTDECK_TOOLS/observability"
 install_venv "$venv" scripts/requirements-observability.txt
 pytest=("$venv/bin/python" -m pytest -p no:cacheprovider)
