@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability
+.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ promtool-test: ## static observability checks: promtool check/test of every rule
 
 test-observability: ## the static checks plus every dashboard query against a real Prometheus scraping the running pipeline
 	@scripts/test-observability.sh
+
+dashboards: ## regenerate dashboards/*.json from dashboards/src (grafana-foundation-sdk, slo/specs, slo/_gen)
+	@scripts/dashboards.sh
 
 loadtest: ## k6 gate (about a minute): the release build must meet the SLO thresholds
 	@scripts/loadtest.sh short

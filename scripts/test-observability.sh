@@ -65,6 +65,8 @@ check "promtool check rules (${#rule_files[@]} files)" promtool check rules "${r
 check "promtool test rules (${#rule_tests[@]} files)" promtool test rules "${rule_tests[@]}"
 check "amtool check-config" amtool check-config alerts/alertmanager.yml
 check "amtool routes (alerts/tests/alertmanager-routes.txt)" routes_test
+check "dashboards generated from dashboards/src (make dashboards)" \
+  "$venv/bin/python" dashboards/src/generate.py --check
 check "dashboards lint, runbook links, Alertmanager inhibition" \
   "${pytest[@]}" -q -m "not live" dashboards/tests
 

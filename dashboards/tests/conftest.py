@@ -8,20 +8,34 @@ import json
 import os
 import pathlib
 import re
+import sys
 
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DASHBOARDS_DIR = ROOT / "dashboards"
+# The dashboards' source (dashboards/src): its markers and declarations are the ones tested here.
+sys.path.insert(0, str(DASHBOARDS_DIR / "src"))
+import common  # noqa: E402
+import sources  # noqa: E402
+
+# Panels whose metrics exist only in Google Cloud say so in their description (CLOUD_MARKER); the
+# live validation skips their queries with that reason, never silently.
+CLOUD_MARKER = common.CLOUD
+CLOUD_METRIC_PREFIXES = common.CLOUD_METRIC_PREFIXES
+# Service metrics panels show before app/src/telemetry/metrics.rs registers them: {name: reason}.
+NOT_YET_EXPORTED = common.NOT_YET_EXPORTED
 
 # Panels that are empty while the system is healthy, by dashboard uid and panel title. Each one
 # says so in its description (INCIDENT_MARKER); the lint checks this list and the markers agree,
 # and the live validation only requires these to evaluate cleanly.
 INCIDENT_MARKER = "Only shows data during incidents."
 INCIDENT_ONLY = {
-    # ALERTS{alertstate="firing"} has no series while nothing fires.
+    # ALERTS{alertstate="firing"} has no series while nothing fires (the always-firing Watchdog aside).
     ("flightdeck-slo", "Firing alerts"),
     ("flightdeck-fleet", "Firing alerts by system"),
+    # flightdeck_unready{reason} > 0: a process that is not ready.
+    ("flightdeck-overview", "Unready reasons"),
 }
 
 # How the live validation stands in for Grafana's built-in variables.
@@ -69,7 +83,25 @@ def is_incident_only(uid, title):
     return (uid, title) in INCIDENT_ONLY
 
 
-VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+))")
+def cloud_only_panels():
+    """(uid, title) of every panel marked as reading Google Cloud metrics only."""
+    return {(d["uid"], p["title"]) for d in load_dashboards().values() for p in query_panels(d)
+            if CLOUD_MARKER in p.get("description", "")}
+
+
+def uses_cloud_metric(expr):
+    return any(prefix in expr for prefix in CLOUD_METRIC_PREFIXES)
+
+
+def pending_metrics_in(expr, exported):
+    """Metrics of NOT_YET_EXPORTED that `expr` reads and the service does not export (yet)."""
+    names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr))
+    return sorted(m for m in NOT_YET_EXPORTED if m not in exported
+                  and names & {m, f"{m}_bucket", f"{m}_sum", f"{m}_count"})
+
+
+# $name, ${name}, ${name:format}; not the $1 of a label_replace replacement.
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?::\w+)?\}|([A-Za-z_]\w*))")
 
 
 def substitute(expr, values):

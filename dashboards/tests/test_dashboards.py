@@ -1,8 +1,11 @@
-"""Static lint of dashboards/*.json: the rules every flightdeck dashboard follows.
+"""Static lint of dashboards/*.json (generated from dashboards/src): the rules every flightdeck
+dashboard follows.
 
 Deterministic uids, a `datasource` variable used by every query, a `system` variable wherever
 queries filter on it, a unit on every panel, `$__rate_interval` in every rate and increase, only
-metrics of the contract (docs/metrics.md) or of the SLO rules, and incident-only panels declared.
+metrics of the contract (docs/metrics.md), of the rule files, of Google Cloud (marked panels) or
+declared as not exported yet; incident-only and Google Cloud panels declared both ways; one row per
+SLO spec; every alert's runbook linked from a panel showing its symptom.
 """
 
 import re
@@ -11,8 +14,9 @@ import pytest
 import yaml
 
 from conftest import (
-    DASHBOARDS_DIR, INCIDENT_MARKER, INCIDENT_ONLY, ROOT, SLO_RULES, iter_panels, load_dashboards,
-    load_rules, query_panels, slo_rules_present,
+    CLOUD_MARKER, DASHBOARDS_DIR, INCIDENT_MARKER, INCIDENT_ONLY, NOT_YET_EXPORTED, ROOT, SLO_RULES, VARIABLE,
+    cloud_only_panels, iter_panels, load_dashboards, load_rules, query_panels, rule_files, slo_rules_present,
+    uses_cloud_metric,
 )
 
 DASHBOARDS = load_dashboards()
@@ -49,6 +53,27 @@ def contract_metrics():
 
 
 CONTRACT = contract_metrics()
+RULES = [rule for path in rule_files() for rule in load_rules(path)]
+RECORDED = {rule["record"] for rule in RULES if "record" in rule}
+NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def with_series(names):
+    return set(names) | {f"{n}{suffix}" for n in names for suffix in ("_bucket", "_sum", "_count")}
+
+
+def cloud_metrics():
+    """Google Cloud metric names the dashboards read (only allowed in panels marked CLOUD_MARKER)."""
+    return {m for d in DASHBOARDS.values() for p in query_panels(d) for t in p["targets"]
+            for m in NAME.findall(t["expr"]) if uses_cloud_metric(m)}
+
+
+KNOWN = CONTRACT | SLO_METRICS | PROMETHEUS_METRICS | RECORDED | with_series(NOT_YET_EXPORTED) | cloud_metrics()
+
+
+def metrics_of(expr):
+    """Metric names in a PromQL expression (identifiers that name a known series)."""
+    return set(NAME.findall(expr)) & KNOWN
 
 
 def all_panels():
@@ -137,12 +162,13 @@ def test_queries_use_known_metrics_and_defined_variables(item):
     for target in panel["targets"]:
         expr = target["expr"]
         assert expr.count("(") == expr.count(")") and expr.count("{") == expr.count("}"), expr
-        for variable in re.findall(r"\$\{?(\w+)", expr):
+        for match in VARIABLE.finditer(expr):
+            variable = match.group(1) or match.group(2)
             assert variable in defined, f"${variable} is not a variable of {dashboard['uid']}"
         for metric in SELECTOR.findall(expr):
             if metric in PROMQL_WORDS:
                 continue
-            assert metric in CONTRACT | SLO_METRICS | PROMETHEUS_METRICS, f"{metric} is in no contract"
+            assert metric in KNOWN, f"{metric} is in no contract, rule file or NOT_YET_EXPORTED"
 
 
 def test_system_variable_where_queries_filter_on_it():
@@ -160,15 +186,129 @@ def test_incident_only_panels_are_declared_both_ways():
     assert marked == INCIDENT_ONLY
 
 
-def test_slo_dashboard_covers_every_slo_spec():
-    specs = sorted((ROOT / "slo" / "specs").glob("*.yaml"))
+def slo_rows():
+    """{row title: panels of the row} of the SLO dashboard."""
+    rows, current = {}, None
+    for panel in DASHBOARDS["slo.json"]["panels"]:
+        if panel["type"] == "row":
+            current = rows.setdefault(panel["title"], [])
+            current.extend(panel.get("panels", []))
+        elif current is not None:
+            current.append(panel)
+    return rows
+
+
+@pytest.mark.skipif(not slo_rules_present(), reason=f"{SLO_RULES} does not exist yet")
+def test_every_slo_spec_has_its_row_with_sli_budget_burn_rates_and_targets():
+    specs = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "slo" / "specs").glob("*.yaml"))]
     assert specs, "slo/specs is empty"
-    exprs = " ".join(t["expr"] for p in query_panels(DASHBOARDS["slo.json"]) for t in p["targets"])
+    rows = slo_rows()
     for spec in specs:
-        name = yaml.safe_load(spec.read_text())["name"]
-        for metric in ("slo:sli_error:ratio_rate28d", "slo:error_budget_remaining:ratio",
-                       "slo:burn_rate:ratio_rate1h", "slo:burn_rate:ratio_rate6h"):
-            assert f'{metric}{{slo="{name}"' in exprs, f"no {metric} panel for SLO {name}"
+        name, period = spec["name"], f"{spec['period_days']}d"
+        assert spec["display_name"] in rows, f"no row for SLO {name} ({spec['display_name']})"
+        panels = rows[spec["display_name"]]
+        exprs = [t["expr"] for p in panels for t in p["targets"]]
+        # Only this SLO's series in its row.
+        for expr in exprs:
+            for selector in re.findall(r'slo="([^"]+)"', expr):
+                assert selector == name, f"row {name} queries SLO {selector}: {expr}"
+        for metric in (f"slo:sli_error:ratio_rate{period}", "slo:error_budget_remaining:ratio"):
+            assert any(e.startswith(("1 - " + metric, metric)) and f'slo="{name}"' in e for e in exprs), \
+                f"row {name} has no {metric} panel"
+        recorded = {r["record"] for r in load_rules(SLO_RULES)
+                    if r.get("record", "").startswith("slo:burn_rate:ratio_rate") and r["labels"]["slo"] == name}
+        shown = {m for e in exprs for m in re.findall(r"slo:burn_rate:ratio_rate\w+", e)}
+        assert shown == recorded - {f"slo:burn_rate:ratio_rate{period}"}, f"row {name}: burn-rate windows"
+        # The objective of the spec is the SLI panel's target.
+        sli = next(p for p in panels if any(t["expr"].startswith(f"1 - slo:sli_error:ratio_rate{period}")
+                                            for t in p["targets"]))
+        steps = [s["value"] for s in sli["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+        assert spec["objective"] in steps, f"row {name}: objective {spec['objective']} not a threshold of {steps}"
+
+
+@pytest.mark.skipif(not slo_rules_present(), reason=f"{SLO_RULES} does not exist yet")
+def test_burn_rate_thresholds_are_the_generated_alert_factors():
+    factors = {}
+    for rule in load_rules(SLO_RULES):
+        if rule.get("alert", "").startswith("SLOBurnRate"):
+            found = re.findall(r"ratio_rate\w+\{[^}]*\}\s*>\s*\(?\s*([0-9.]+)", rule["expr"])
+            assert found, rule["expr"]
+            factors.setdefault(rule["labels"]["slo"], {}).setdefault(rule["labels"]["severity"], set()).update(
+                float(f) for f in found)
+    for title, panels in slo_rows().items():
+        if title == "All SLOs":
+            continue
+        burn = next(p for p in panels if p["title"].endswith("burn rate per window"))
+        slo = re.search(r'slo="([^"]+)"', burn["targets"][0]["expr"]).group(1)
+        steps = {s["value"] for s in burn["fieldConfig"]["defaults"]["thresholds"]["steps"]}
+        assert min(factors[slo]["page"]) in steps and min(factors[slo]["ticket"]) in steps, (slo, steps)
+        for severity in factors[slo]:
+            for factor in factors[slo][severity]:
+                assert f"{factor:g}x" in burn["description"], (slo, factor)
+
+
+def test_google_cloud_panels_are_marked_both_ways():
+    reading = {(d["uid"], p["title"]) for d in DASHBOARDS.values() for p in query_panels(d)
+               if any(uses_cloud_metric(t["expr"]) for t in p["targets"])}
+    assert reading, "no Google Cloud panel (Pub/Sub backlog, Cloud SQL)"
+    assert reading == cloud_only_panels(), f"marked {CLOUD_MARKER!r} exactly when reading Cloud Monitoring metrics"
+
+
+def test_google_cloud_panels_cover_the_queue_and_the_database():
+    names = cloud_metrics()
+    for metric in ("pubsub_googleapis_com:subscription_num_undelivered_messages",
+                   "pubsub_googleapis_com:subscription_oldest_unacked_message_age",
+                   "pubsub_googleapis_com:subscription_dead_letter_message_count",
+                   "cloudsql_googleapis_com:database_cpu_utilization",
+                   "cloudsql_googleapis_com:database_postgresql_num_backends",
+                   "cloudsql_googleapis_com:database_disk_utilization"):
+        assert metric in names, f"no panel reads {metric}"
+
+
+def test_not_yet_exported_metrics_have_a_reason_and_a_panel():
+    used = {m for d in DASHBOARDS.values() for p in query_panels(d) for t in p["targets"]
+            for m in NAME.findall(t["expr"])}
+    for metric, reason in NOT_YET_EXPORTED.items():
+        assert reason.strip(), metric
+        assert with_series([metric]) & used, f"{metric} is declared but no panel reads it: drop it"
+        assert metric not in CONTRACT, f"{metric} is in docs/metrics.md: it is exported, drop it from NOT_YET_EXPORTED"
+
+
+def expanded(metrics, slo=None, seen=None):
+    """Metrics and the inputs of the recording rules among them, recursively (restricted to `slo`)."""
+    seen = set() if seen is None else seen
+    for metric in metrics - seen:
+        seen.add(metric)
+        for rule in RULES:
+            if rule.get("record") == metric and (slo is None or rule.get("labels", {}).get("slo") in (None, slo)):
+                expanded(metrics_of(rule["expr"]), slo, seen)
+    return seen
+
+
+def alert_rules():
+    return [rule for rule in RULES if "alert" in rule]
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: f"{r['alert']}:{r['labels'].get('slo', '')}")
+def test_alert_runbook_is_linked_from_a_panel_showing_its_symptom(rule):
+    url, slo = rule["annotations"]["runbook_url"], rule["labels"].get("slo")
+    symptom = expanded(metrics_of(rule["expr"]), slo)
+    linked = [(d["uid"], p) for d in DASHBOARDS.values() for p in query_panels(d)
+              if url in {link["url"] for link in p.get("links", [])}]
+    assert linked, f"no panel links {url}"
+    showing = []
+    for uid, panel in linked:
+        exprs = [t["expr"] for t in panel["targets"]]
+        shown = expanded(set().union(*(metrics_of(e) for e in exprs)), slo)
+        if not symptom:  # e.g. a watchdog: its symptom is the alerting path itself
+            ok = "ALERTS" in shown
+        else:
+            ok = bool(shown & symptom)
+            if slo and any("slo:" in e for e in exprs):
+                ok = ok and all(f'slo="{slo}"' in e for e in exprs if 'slo="' in e)
+        if ok:
+            showing.append(f"{uid}:{panel['title']}")
+    assert showing, f"{rule['alert']}: {url} is linked only from panels that do not show {sorted(symptom)}"
 
 
 def test_fleet_dashboard_ranks_systems_by_burn_rate_and_splits_signals_by_system():
