@@ -70,6 +70,11 @@ def q(expr, legend="", *, instant=False, table_format=False):
 _UNLINKED = set()
 
 
+def slo_runbook(slo):
+    """The runbook section of an SLO, shared by all its generated alerts (burn rates, absent inputs)."""
+    return ("SLO*", slo)
+
+
 def runbook_links(*alerts):
     """Links to the runbook sections of `alerts`: names, or (name, slo) for generated SLO alerts."""
     links = []
@@ -81,7 +86,7 @@ def runbook_links(*alerts):
                 _UNLINKED.add(name)
                 print(f"notice: alert {name} is in no rule file yet: no runbook link", file=sys.stderr)
             continue
-        title = f"Runbook: {name}" + (f" ({slo})" if slo else "")
+        title = f"Runbook: SLO {slo}" if name.endswith("*") else f"Runbook: {name}" + (f" ({slo})" if slo else "")
         links.append(db.DashboardLink(title).url(url).target_blank(True))
     return links
 
@@ -160,14 +165,14 @@ def api_red(by, legend, *, scope=SYSTEM, width=8):
             f"Share of /v1/* requests answered with a 5xx, by {by}: the availability SLI before it is recorded.",
             RATIO, [q(ratio(f'sum by ({by}) (rate({count}{{{v1},status_code=~"5.."}}[{RATE}]))',
                             f"sum by ({by}) (rate({count}{{{v1}}}[{RATE}]))"), legend)],
-            width=width, runbooks=[("SLOBurnRatePage", "api-availability")]),
+            width=width, runbooks=[slo_runbook("api-availability")]),
         timeseries_panel(
             f"API p99 latency by {by}", f"99th percentile of /v1/* request duration by {by}; the latency SLO "
             "counts requests over 250 ms.", SECONDS,
             [q(f"histogram_quantile(0.99, sum by ({by}, le) (rate(http_server_request_duration_seconds_bucket"
                f"{{{v1}}}[{RATE}])))", legend)],
             width=width, threshold_lines=True, thresholds=["green", (0.25, "red")],
-            runbooks=[("SLOBurnRatePage", "api-latency")]),
+            runbooks=[slo_runbook("api-latency")]),
     ]
 
 

@@ -5,7 +5,7 @@ the Google Cloud row (Pub/Sub subscription and Cloud SQL, from Cloud Monitoring)
 """
 
 from common import (BYTES, COUNT, NONE, OPS, RATE, RATIO, REQPS, SECONDS, SYSTEM, api_red, dashboard, pool_use, q,
-                    ratio, stat_panel, table_panel, timeseries_panel)
+                    ratio, slo_runbook, stat_panel, table_panel, timeseries_panel)
 
 UID = "flightdeck-overview"
 HTTP = "http_server_request_duration_seconds"
@@ -26,11 +26,11 @@ def health():
         stat_panel("API 5xx ratio", "Share of /v1/* requests answered with a 5xx (availability SLO: 99.9%).", RATIO,
                    [q(ratio(f'sum by (system) (rate({HTTP}_count{{{V1},status_code=~"5.."}}[{RATE}]))',
                             f"sum by (system) (rate({HTTP}_count{{{V1}}}[{RATE}]))"), "{{system}}", instant=True)],
-                   decimals=3, thresholds=["green", (0.001, "red")], runbooks=[("SLOBurnRatePage", "api-availability")]),
+                   decimals=3, thresholds=["green", (0.001, "red")], runbooks=[slo_runbook("api-availability")]),
         stat_panel("API p99 latency", "99th percentile of /v1/* request duration (latency SLO: 99% under 250 ms).",
                    SECONDS, [q(f"histogram_quantile(0.99, sum by (le) (rate({HTTP}_bucket{{{V1}}}[{RATE}])))", "p99",
                                instant=True)],
-                   thresholds=["green", (0.25, "red")], runbooks=[("SLOBurnRatePage", "api-latency")]),
+                   thresholds=["green", (0.25, "red")], runbooks=[slo_runbook("api-latency")]),
         stat_panel("Events stored", "Events newly stored per second by ingest.", OPS,
                    [q(f'sum(rate({MESSAGES}{{{SYSTEM},outcome="stored"}}[{RATE}]))', "stored/s", instant=True)]),
         stat_panel("Since last commit", "Seconds since ingest last committed a batch. Grows while nothing is "
@@ -92,7 +92,7 @@ def protection():
                          "handler panics turned into 500s, per second.", REQPS,
                          [q(f"sum(rate(flightdeck_http_shed_total{{{SYSTEM}}}[{RATE}]))", "shed"),
                           q(f"sum(rate(flightdeck_http_panics_total{{{SYSTEM}}}[{RATE}]))", "panics")],
-                         width=8, runbooks=[("SLOBurnRatePage", "api-availability")]),
+                         width=8, runbooks=[slo_runbook("api-availability")]),
     ]
 
 
@@ -102,11 +102,11 @@ def ingest():
                          "released for redelivery (database or dead-letter publish trouble), invalid = bad publisher "
                          "data, duplicate = redeliveries.", OPS,
                          [q(f"sum by (outcome) (rate({MESSAGES}{{{SYSTEM}}}[{RATE}]))", "{{outcome}}")],
-                         runbooks=["FlightdeckIngestStalled", ("SLOBurnRatePage", "ingest-success")]),
+                         runbooks=["FlightdeckIngestStalled", slo_runbook("ingest-success")]),
         timeseries_panel("Ingest lag percentiles", "Commit time minus publish time per newly stored event; the "
                          "freshness SLO line is 10 s.", SECONDS, percentiles("flightdeck_ingest_lag_seconds"),
                          threshold_lines=True, thresholds=["green", (10, "red")],
-                         runbooks=["FlightdeckIngestLagHigh", ("SLOBurnRatePage", "ingest-freshness")]),
+                         runbooks=["FlightdeckIngestLagHigh", slo_runbook("ingest-freshness")]),
         timeseries_panel("Batch write time", "Time of the statement that stores a batch: slow database vs "
                          "saturated worker.", SECONDS,
                          percentiles("flightdeck_ingest_batch_write_seconds", quantiles=(0.5, 0.99))),
@@ -163,7 +163,7 @@ def database():
 def google_cloud():
     """Cloud Monitoring metrics through Managed Service for Prometheus: the subscription carries the user
     label `system` (metadata_user_system), and so does the Cloud SQL instance."""
-    sub = f'subscription_id=~".+-ingest",metadata_user_system=~"$system"'
+    sub = 'subscription_id=~".+-ingest",metadata_user_system=~"$system"'
     sql = 'metadata_user_system=~"$system"'
     pubsub, cloudsql = "pubsub_googleapis_com:subscription", "cloudsql_googleapis_com:database"
     return [

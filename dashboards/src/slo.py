@@ -6,8 +6,8 @@ recorded window with the generated alerts' factors as threshold lines and their 
 Windows and factors come from slo/_gen/rules.yml, the objective and texts from the spec.
 """
 
-from common import (NONE, RATIO, SYSTEM, alerting_path, bargauge_panel, dashboard, firing_alerts, q, stat_panel,
-                    timeseries_panel)
+from common import (NONE, RATIO, SYSTEM, alerting_path, bargauge_panel, dashboard, firing_alerts, q, slo_runbook,
+                    stat_panel, timeseries_panel)
 
 import sources
 
@@ -25,11 +25,13 @@ def _policy(slo):
 
 def slo_row(slo):
     sel = f'slo="{slo.name}",{SYSTEM}'
-    alerts = sorted({(c.alert, slo.name) for c in slo.conditions})
     short = slo.windows[0]
     hour = next((w for w in slo.windows if w == "1h"), slo.windows[min(2, len(slo.windows) - 1)])
-    page = min(c.factor for c in slo.conditions if c.severity == "page")
-    ticket = min((c.factor for c in slo.conditions if c.severity != "page"), default=1.0)
+    # A line at the lowest factor of each severity the generated alerts use (an SLO may only ticket).
+    lines = {}
+    for condition in slo.conditions:
+        lines[condition.severity] = min(condition.factor, lines.get(condition.severity, condition.factor))
+    steps = sorted(((factor, "red" if severity == "page" else "orange") for severity, factor in lines.items()))
     panels = [
         stat_panel(
             f"{slo.name}: SLI over {slo.period}",
@@ -56,8 +58,8 @@ def slo_row(slo):
             f"Error ratio / error budget per window (1 spends the budget exactly over {slo.period}). Generated "
             f"alerts: {_policy(slo)}. Short windows drop first once the cause is fixed.", NONE,
             [q(f"slo:burn_rate:ratio_rate{w}{{{sel}}}", f"{w} {{{{system}}}}") for w in slo.windows],
-            width=24, height=8, threshold_lines=True, thresholds=["green", (ticket, "orange"), (page, "red")],
-            runbooks=alerts),
+            width=24, height=8, threshold_lines=True, thresholds=["green", *steps],
+            runbooks=[slo_runbook(slo.name)]),
     ]
     return (slo.display_name, panels)
 

@@ -50,15 +50,19 @@ def alert_rules():
 
 
 def runbook_url(alert, slo=None):
-    """The runbook_url annotation of `alert` (of the SLO `slo` for generated per-SLO alerts), or None
+    """The runbook_url annotation of `alert` (of the SLO `slo` for generated per-SLO alerts; `Name*`
+    matches every alert whose name starts with Name), or None
     while no rule file defines the alert (a panel may name an alert that lands after it).
 
     Panels link runbooks through this lookup, never by a hand-written URL, so a renamed runbook
     section is followed on the next `make dashboards`; dashboards/tests check that every alert of
     the rule files ends up linked from a panel showing its symptom.
     """
+    def named(rule):
+        return rule["alert"].startswith(alert[:-1]) if alert.endswith("*") else rule["alert"] == alert
+
     urls = {rule["annotations"]["runbook_url"] for _, rule in alert_rules()
-            if rule["alert"] == alert and (slo is None or rule.get("labels", {}).get("slo") == slo)}
+            if named(rule) and (slo is None or rule.get("labels", {}).get("slo") == slo)}
     if not urls:
         return None
     if len(urls) != 1:

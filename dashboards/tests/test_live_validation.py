@@ -17,29 +17,22 @@ Needs the debug binary (cargo build -p flightdeck), prometheus (scripts/install-
 PostgreSQL and the Pub/Sub emulator (scripts/services.sh starts them). About a minute.
 """
 
-import json
-import math
 import os
-import pathlib
 import shutil
-import signal
-import socket
-import subprocess
-import threading
 import time
 import urllib.parse
 import uuid
 import warnings
-from collections import Counter
 
 import pytest
 import requests
 import yaml
 
 from conftest import (
-    BUILTIN_VARIABLES, CLOUD_MARKER, NOT_YET_EXPORTED, ROOT, SLO_RULES, cloud_only_panels, is_incident_only,
+    BUILTIN_VARIABLES, CLOUD_MARKER, NOT_YET_EXPORTED, SLO_RULES, cloud_only_panels, is_incident_only,
     panel_queries, pending_metrics_in, rule_files, slo_rules_present, sources, substitute, uses_cloud_metric,
 )
+from pipeline import BINARY, Processes, Prometheus, Traffic, free_port, psql, run, services_env
 
 pytestmark = pytest.mark.live
 
@@ -47,137 +40,6 @@ SYSTEM = "flightdeck-local"
 PROJECT = "flightdeck-local"
 # Seconds of traffic before queries are evaluated: $__rate_interval (30s) plus a few scrapes.
 WARM_UP = 36
-BINARY = pathlib.Path(os.environ.get(
-    "FLIGHTDECK_BIN",
-    pathlib.Path(os.environ.get("CARGO_TARGET_DIR", "/var/tmp/flightdeck-target")) / "debug" / "flightdeck"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def services_env():
-    """Runs scripts/services.sh (PostgreSQL and the emulator) and returns the variables it exports."""
-    out = subprocess.run(["bash", str(ROOT / "scripts" / "services.sh")], check=True, capture_output=True,
-                         text=True, timeout=180).stdout
-    env = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
-            env[key] = value.strip("'\"")
-    return env
-
-
-class Processes:
-    """Processes started by the test, each in its own session, stopped in reverse order."""
-
-    def __init__(self, logs: pathlib.Path):
-        self.logs = logs
-        self.running = []
-
-    def start(self, name, args, env):
-        log = (self.logs / f"{name}.log").open("w")
-        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.running.append((name, process, log))
-        return process
-
-    def log_of(self, name):
-        return (self.logs / f"{name}.log").read_text(errors="replace")
-
-    def wait_for_listening(self, name, timeout=30):
-        """The addresses a `serve`/`ingest` process logged in its "listening" line."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.log_of(name).splitlines():
-                if '"listening"' in line:
-                    fields = json.loads(line)
-                    return fields["http_addr"], fields["metrics_addr"]
-            process = next(p for n, p, _ in self.running if n == name)
-            if process.poll() is not None:
-                pytest.fail(f"{name} exited with {process.returncode}:\n{self.log_of(name)[-3000:]}")
-            time.sleep(0.1)
-        pytest.fail(f"{name} logged no listening line within {timeout}s:\n{self.log_of(name)[-3000:]}")
-
-    def stop(self, name):
-        for n, process, log in self.running:
-            if n == name and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-                log.close()
-
-    def stop_all(self):
-        for name, _, _ in reversed(self.running):
-            self.stop(name)
-
-
-def run(args, env, timeout=60):
-    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}"
-
-
-def psql(admin_url, sql):
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", admin_url, "-c", sql], check=True,
-                   capture_output=True, text=True, timeout=60)
-
-
-class Traffic(threading.Thread):
-    """Calls the API until stopped: lists (repeated, so the micro-cache hits), stats, known and
-    unknown flights (404), a bad parameter (400), an unknown path, health and OpenAPI."""
-
-    def __init__(self, base):
-        super().__init__(daemon=True)
-        self.base = base
-        self.stopped = threading.Event()
-        self.statuses = Counter()
-
-    def run(self):
-        session = requests.Session()
-        flight = None
-        while not self.stopped.is_set():
-            paths = ["/v1/events?limit=5", "/v1/events?limit=5", "/v1/events?limit=5&status=departed",
-                     "/v1/stats/delays", "/v1/stats/delays", "/v1/events?limit=0", "/v1/flights/NO-SUCH-FLIGHT",
-                     "/v1/nope", "/healthz", "/readyz", "/openapi.json"]
-            if flight:
-                paths.append(f"/v1/flights/{urllib.parse.quote(flight)}")
-            for path in paths:
-                try:
-                    response = session.get(self.base + path, timeout=5)
-                except requests.RequestException:
-                    self.statuses["error"] += 1
-                    continue
-                self.statuses[response.status_code] += 1
-                if path.startswith("/v1/events?limit=5") and response.ok:
-                    items = response.json()["items"]
-                    flight = items[0]["flight_id"] if items else flight
-            self.stopped.wait(0.05)
-
-
-class Prometheus:
-    def __init__(self, url):
-        self.url = url
-
-    def query(self, expr):
-        response = requests.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
-        body = response.json()
-        assert response.ok and body["status"] == "success", f"{expr}\n-> {response.status_code} {body}"
-        return body["data"]
-
-    def finite(self, expr):
-        """Whether expr returns at least one finite sample."""
-        data = self.query(expr)
-        if data["resultType"] == "scalar":
-            return math.isfinite(float(data["result"][1]))
-        return any(math.isfinite(float(s["value"][1])) for s in data["result"])
-
-    def rules(self):
-        body = requests.get(f"{self.url}/api/v1/rules", timeout=10).json()
-        return [r for g in body["data"]["groups"] for r in g["rules"]]
 
 
 @pytest.fixture(scope="module")
@@ -228,16 +90,7 @@ def live(tmp_path_factory):
                                        f"--storage.tsdb.path={tmp / 'tsdb'}",
                                        f"--web.listen-address=127.0.0.1:{port}"], env)
         prometheus = Prometheus(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{prometheus.url}/-/ready", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"prometheus did not start:\n{processes.log_of('prometheus')[-3000:]}")
-            time.sleep(0.2)
+        prometheus.wait_ready(lambda: processes.log_of("prometheus"))
 
         processes.start("publish", [BINARY, "publish", "--rate", "200", "--invalid-ratio", "0.02"], env)
         traffic = Traffic(f"http://{api_http}")
