@@ -25,6 +25,16 @@ PROJECT_LEVEL_GRANTS = {
         "roles/cloudtrace.agent",
         "Traces are written to the project's trace store; Cloud Trace has no resource-level IAM.",
     ),
+    "modules/identity/main.tf:google_project_iam_member.deployer_canary_reader": (
+        "${google_project_iam_custom_role.canary_reader.name}",
+        "The canary reads Cloud Run request counts; Cloud Monitoring has no resource-level IAM, so a custom "
+        "role with monitoring.timeSeries.list alone (test_planner_and_canary_roles_only_read).",
+    ),
+    "modules/identity/main.tf:google_project_iam_member.planner": (
+        "${each.key}",
+        "terraform plan refreshes every resource of the project; each read-only role of local.planner_roles "
+        "carries its reason there (test_planner_and_canary_roles_only_read).",
+    ),
 }
 
 # IAM resources granted at a scope above a single resource.
@@ -175,3 +185,80 @@ def test_generated_slo_tfvars_fit_the_slos_variable(env):
         for alert in slo.get("burn_rate_alerts", []):
             assert set(alert) == BURN_ATTRIBUTES, f"{slo_id}: burn-rate alert {alert}"
             assert re.fullmatch(r"[0-9]+s", alert["long_window"]) and re.fullmatch(r"[0-9]+s", alert["short_window"])
+
+
+READ_ONLY_ROLE = re.compile(r"^roles/[\w.]+\.(\w*[vV]iewer|reader|securityReviewer)$")
+
+
+def test_planner_and_canary_roles_only_read():
+    """The planner's project roles are read-only, each with a reason; the canary role only lists series."""
+    from hcl import parse
+
+    identity = parse(TERRAFORM / "modules/identity/main.tf")
+    planner_roles = {unquote(k): unquote(v) for k, v in identity["locals"][0]["planner_roles"].items()
+                     if not k.startswith("__")}
+    assert len(planner_roles) >= 8
+    for role, reason in planner_roles.items():
+        assert READ_ONLY_ROLE.match(role), f"planner role {role} is not a viewer/reader role"
+        assert role not in ("roles/viewer", "roles/editor", "roles/owner")
+        assert len(reason) > 20, f"planner role {role} has no reason"
+    custom = next(b for b in blocks("resource", under="modules/identity/")
+                  if b.labels == ("google_project_iam_custom_role", "canary_reader"))
+    assert [unquote(p) for p in custom.body["permissions"]] == ["monitoring.timeSeries.list"]
+
+
+# Fields (by the text that uses them) and the google provider version that introduced them
+# (terraform-provider-google CHANGELOG). A module using one must floor the provider at least there,
+# and an environment at least at the highest floor of the modules it calls.
+FIELD_FLOORS = {
+    # "cloudrunv2: added google_cloud_run_v2_job support for depends_on and startup_probe" (6.39.0)
+    ("google_cloud_run_v2_job", "depends_on"): (6, 39),
+    ("google_cloud_run_v2_job", "startup_probe"): (6, 39),
+    # "cloudrunv2: added invoker_iam_disabled field to google_cloud_run_v2_service" (6.8.0)
+    ("google_cloud_run_v2_service", "invoker_iam_disabled"): (6, 8),
+    # "cloudrunv2: added deletion_protection field to google_cloudrunv2_service" (6.0.0)
+    ("google_cloud_run_v2_service", "deletion_protection"): (6, 0),
+}
+
+
+def _floor(path):
+    text = path.read_text()
+    match = re.search(r'(?<!_)version\s*=\s*">=\s*(\d+)\.(\d+)', text)
+    assert match, f"{path} does not floor the google provider"
+    return int(match.group(1)), int(match.group(2))
+
+
+def _resource_source(text, rtype):
+    """Source of every `resource "rtype"` block in text (up to the next top-level block)."""
+    out = []
+    for m in re.finditer(rf'^resource "{rtype}"', text, re.M):
+        end = re.search(r"^(resource|data|locals|variable|output|module) ", text[m.end():], re.M)
+        out.append(text[m.start(): m.end() + (end.start() if end else len(text))])
+    return "\n".join(out)
+
+
+def _needed_floor(module_dir):
+    text = "\n".join(p.read_text() for p in sorted(module_dir.glob("*.tf")))
+    needed = (0, 0)
+    for (rtype, field), version in FIELD_FLOORS.items():
+        if re.search(rf"^\s*{field}\s*[={{]", _resource_source(text, rtype), re.M):
+            needed = max(needed, version)
+    return needed
+
+
+@pytest.mark.parametrize("module", _module_dirs())
+def test_module_provider_floor_covers_the_fields_it_uses(module):
+    module_dir = TERRAFORM / "modules" / module
+    assert _floor(module_dir / "versions.tf") >= _needed_floor(module_dir), f"modules/{module}: raise the google floor"
+
+
+def test_runtime_floor_is_detected():
+    """The table above finds what it should: the runtime module needs 6.39 for the migrate job."""
+    assert _needed_floor(TERRAFORM / "modules" / "runtime") == (6, 39)
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_environment_provider_floor_is_the_highest_of_its_modules(env):
+    used = {unquote(m.body["source"]).removeprefix("../../modules/") for m in blocks("module", under=f"envs/{env}/")}
+    highest = max(_floor(TERRAFORM / "modules" / m / "versions.tf") for m in used)
+    assert _floor(TERRAFORM / "envs" / env / "versions.tf") >= highest

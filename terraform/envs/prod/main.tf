@@ -1,5 +1,5 @@
 # flightdeck prod: regional (HA) database, API kept warm with always-on CPU,
-# deploys only from the main branch, raw events archived to BigQuery.
+# deploys only from master or release tags, raw events archived to BigQuery.
 
 locals {
   environment = "prod"
@@ -17,8 +17,15 @@ module "identity" {
   source               = "../../modules/identity"
   project_id           = var.project_id
   github_repository_id = var.github_repository_id
-  # Only the protected main branch deploys to prod.
-  github_ref = var.github_ref
+  github_repository    = var.github_repository
+  # Only deploy.yml (called by cd.yml) in the GitHub environment `production` (required
+  # reviewers), from the protected master branch or a protected v* release tag, deploys to prod;
+  # CI plans in `plan-production`.
+  deploy_environment  = "production"
+  deploy_refs         = [var.github_ref]
+  deploy_ref_prefixes = ["refs/tags/v"]
+  plan_environment    = "plan-production"
+  state_bucket        = var.state_bucket
 }
 
 module "registry" {
@@ -26,19 +33,23 @@ module "registry" {
   project_id     = var.project_id
   region         = var.region
   writer_members = { deployer = module.identity.deployer_member }
+  # Who may pull (and copy) images from here: in staging, the production deployer, which copies
+  # the digest staging ran into the production registry.
+  reader_members = var.image_reader_members
   labels         = local.labels
 }
 
 module "pubsub" {
-  source                 = "../../modules/pubsub"
-  project_id             = var.project_id
-  region                 = var.region
-  subscriber_members     = { ingest = module.identity.runtime_members.ingest }
-  dlq_publisher_members  = { ingest = module.identity.runtime_members.ingest }
-  publisher_members      = var.publisher_members
-  dlq_subscriber_members = var.dlq_operators
-  bigquery_archive       = { enabled = true }
-  labels                 = local.labels
+  source                  = "../../modules/pubsub"
+  project_id              = var.project_id
+  region                  = var.region
+  subscriber_members      = { ingest = module.identity.runtime_members.ingest }
+  dlq_publisher_members   = { ingest = module.identity.runtime_members.ingest }
+  publisher_members       = var.publisher_members
+  dlq_subscriber_members  = var.dlq_operators
+  probe_publisher_members = { deployer = module.identity.deployer_member }
+  bigquery_archive        = { enabled = true }
+  labels                  = local.labels
 }
 
 module "database" {
@@ -70,6 +81,7 @@ module "runtime" {
   network_id          = module.network.network_id
   subnet_id           = module.network.run_subnet_id
   deployer_member     = module.identity.deployer_member
+  planner_member      = "serviceAccount:${module.identity.planner_email}"
   invoker_members     = var.invoker_members
   labels              = local.labels
 

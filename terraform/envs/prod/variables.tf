@@ -18,6 +18,23 @@ variable "github_repository_id" {
   description = "Numeric id of the GitHub repository whose workflows may deploy here."
 }
 
+variable "github_repository" {
+  type        = string
+  description = "owner/name of the GitHub repository; the Workload Identity condition checks the workflow file under it (job_workflow_ref)."
+}
+
+variable "state_bucket" {
+  type        = string
+  description = "GCS bucket holding this environment's Terraform state (the one given to terraform init); the read-only planner may read it."
+  default     = null
+}
+
+variable "image_reader_members" {
+  type        = map(string)
+  description = "IAM members allowed to pull images from this environment's registry, keyed by a stable name. In staging: the production deployer (serviceAccount:...), which promotes the digest staging ran."
+  default     = {}
+}
+
 variable "invoker_members" {
   type        = map(string)
   description = "IAM members allowed to call the API, keyed by a stable name (e.g. { ci-smoke = \"serviceAccount:...\" })."
@@ -71,6 +88,6 @@ variable "slos" {
 
 variable "github_ref" {
   type        = string
-  description = "Only workflows running on this branch (or on a v* release tag) may deploy to prod; cd.yml deploys production from master."
+  description = "The protected branch whose deploy workflows (besides v* release tags) may act as the production deployer; cd.yml deploys production from master."
   default     = "refs/heads/master"
 }

@@ -17,8 +17,14 @@ module "identity" {
   source               = "../../modules/identity"
   project_id           = var.project_id
   github_repository_id = var.github_repository_id
-  # Any branch of the repository may deploy to staging.
-  github_ref = null
+  github_repository    = var.github_repository
+  # cd.yml builds and deploy.yml deploys to staging from develop and hotfix branches, in the
+  # GitHub environment `staging`; CI plans in `plan-staging`.
+  deploy_environment  = "staging"
+  deploy_refs         = ["refs/heads/develop"]
+  deploy_ref_prefixes = ["refs/heads/hotfix/"]
+  plan_environment    = "plan-staging"
+  state_bucket        = var.state_bucket
 }
 
 module "registry" {
@@ -26,19 +32,23 @@ module "registry" {
   project_id     = var.project_id
   region         = var.region
   writer_members = { deployer = module.identity.deployer_member }
+  # Who may pull (and copy) images from here: in staging, the production deployer, which copies
+  # the digest staging ran into the production registry.
+  reader_members = var.image_reader_members
   labels         = local.labels
 }
 
 module "pubsub" {
-  source                 = "../../modules/pubsub"
-  project_id             = var.project_id
-  region                 = var.region
-  subscriber_members     = { ingest = module.identity.runtime_members.ingest }
-  dlq_publisher_members  = { ingest = module.identity.runtime_members.ingest }
-  publisher_members      = var.publisher_members
-  dlq_subscriber_members = var.dlq_operators
-  bigquery_archive       = { enabled = false }
-  labels                 = local.labels
+  source                  = "../../modules/pubsub"
+  project_id              = var.project_id
+  region                  = var.region
+  subscriber_members      = { ingest = module.identity.runtime_members.ingest }
+  dlq_publisher_members   = { ingest = module.identity.runtime_members.ingest }
+  publisher_members       = var.publisher_members
+  dlq_subscriber_members  = var.dlq_operators
+  probe_publisher_members = { deployer = module.identity.deployer_member }
+  bigquery_archive        = { enabled = false }
+  labels                  = local.labels
 }
 
 module "database" {
@@ -70,6 +80,7 @@ module "runtime" {
   network_id          = module.network.network_id
   subnet_id           = module.network.run_subnet_id
   deployer_member     = module.identity.deployer_member
+  planner_member      = "serviceAccount:${module.identity.planner_email}"
   invoker_members     = var.invoker_members
   labels              = local.labels
 

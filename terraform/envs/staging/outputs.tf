@@ -48,6 +48,16 @@ output "deployer_service_account" {
   value       = module.identity.deployer_email
 }
 
+output "deployer_member" {
+  description = "The deployer as an IAM member; in prod, put it in staging's image_reader_members so it can promote images."
+  value       = module.identity.deployer_member
+}
+
+output "planner_service_account" {
+  description = "Read-only service account CI's terraform plan impersonates (GitHub variable GCP_PLAN_SA of the plan environment)."
+  value       = module.identity.planner_email
+}
+
 output "workload_identity_provider" {
   description = "Value for google-github-actions/auth workload_identity_provider."
   value       = module.identity.workload_identity_provider

@@ -18,6 +18,23 @@ variable "github_repository_id" {
   description = "Numeric id of the GitHub repository whose workflows may deploy here."
 }
 
+variable "github_repository" {
+  type        = string
+  description = "owner/name of the GitHub repository; the Workload Identity condition checks the workflow file under it (job_workflow_ref)."
+}
+
+variable "state_bucket" {
+  type        = string
+  description = "GCS bucket holding this environment's Terraform state (the one given to terraform init); the read-only planner may read it."
+  default     = null
+}
+
+variable "image_reader_members" {
+  type        = map(string)
+  description = "IAM members allowed to pull images from this environment's registry, keyed by a stable name. In staging: the production deployer (serviceAccount:...), which promotes the digest staging ran."
+  default     = {}
+}
+
 variable "invoker_members" {
   type        = map(string)
   description = "IAM members allowed to call the API, keyed by a stable name (e.g. { ci-smoke = \"serviceAccount:...\" })."

@@ -18,12 +18,17 @@ output "deployer_member" {
   value       = "serviceAccount:${google_service_account.deployer.email}"
 }
 
+output "planner_email" {
+  description = "Email of the read-only service account CI's terraform plan impersonates."
+  value       = google_service_account.planner.email
+}
+
 output "workload_identity_provider" {
   description = "Full provider name for google-github-actions/auth `workload_identity_provider`."
   value       = google_iam_workload_identity_pool_provider.github.name
 }
 
 output "github_attribute_condition" {
-  description = "The CEL condition the provider enforces on GitHub OIDC tokens."
+  description = "The CEL condition the provider enforces on GitHub OIDC tokens (repository id, environment, job_workflow_ref, ref)."
   value       = local.attribute_condition
 }

@@ -24,15 +24,78 @@ variable "github_repository_id" {
   }
 }
 
-variable "github_ref" {
+variable "github_repository" {
   type        = string
-  description = "Git ref the deploying workflow must run on (e.g. refs/heads/main), or null to allow any ref of the repository. Set it in prod."
-  default     = null
+  description = "owner/name of the GitHub repository; job_workflow_ref, which the trust condition checks, starts with it."
 
   validation {
-    condition     = var.github_ref == null || can(regex("^refs/", var.github_ref))
-    error_message = "github_ref must be a full ref such as refs/heads/main, or null."
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name."
   }
+}
+
+variable "deploy_environment" {
+  type        = string
+  description = "GitHub environment whose jobs may act as the deployer (staging, production). Its protection rules (deployment branches, required reviewers) are enforced by GitHub before the job gets a token."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]+$", var.deploy_environment))
+    error_message = "deploy_environment must be a GitHub environment name (letters, digits, - and _)."
+  }
+}
+
+variable "deploy_workflows" {
+  type        = list(string)
+  description = "Workflow files (under .github/workflows) whose jobs may act as the deployer: cd.yml builds, deploy.yml (called by it) deploys."
+  default     = ["cd.yml", "deploy.yml"]
+
+  validation {
+    condition     = length(var.deploy_workflows) > 0 && alltrue([for w in var.deploy_workflows : can(regex("^[A-Za-z0-9_.-]+\\.ya?ml$", w))])
+    error_message = "deploy_workflows must name at least one workflow file such as cd.yml."
+  }
+}
+
+variable "deploy_refs" {
+  type        = list(string)
+  description = "Exact git refs the deploy workflows may run from (e.g. [\"refs/heads/master\"])."
+
+  validation {
+    condition     = length(var.deploy_refs) > 0 && alltrue([for r in var.deploy_refs : can(regex("^refs/(heads|tags)/[^*' ]+$", r))])
+    error_message = "deploy_refs must be full refs such as refs/heads/master, without wildcards or quotes."
+  }
+}
+
+variable "deploy_ref_prefixes" {
+  type        = list(string)
+  description = "Ref prefixes the deploy workflows may also run from (e.g. [\"refs/tags/v\"] for release tags, which tag protection limits to maintainers)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.deploy_ref_prefixes : can(regex("^refs/(heads|tags)/[^*' ]+$", p))])
+    error_message = "deploy_ref_prefixes must start with refs/heads/ or refs/tags/ and hold no wildcard or quote."
+  }
+}
+
+variable "plan_environment" {
+  type        = string
+  description = "GitHub environment of CI's terraform plan job for this project; its jobs may act as the read-only planner."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]+$", var.plan_environment))
+    error_message = "plan_environment must be a GitHub environment name (letters, digits, - and _)."
+  }
+}
+
+variable "plan_workflow" {
+  type        = string
+  description = "Workflow file (under .github/workflows) whose plan job may act as the planner."
+  default     = "ci.yml"
+}
+
+variable "state_bucket" {
+  type        = string
+  description = "GCS bucket of this environment's Terraform state, which the planner may read; null grants nothing."
+  default     = null
 }
 
 variable "workload_identity_pool_id" {

@@ -118,6 +118,16 @@ resource "google_pubsub_topic_iam_member" "event_publishers" {
   member   = each.value
 }
 
+# The CD synthetic probe publishes one marked event (attribute synthetic=true, flight PROBE-...)
+# per deployment to prove publish -> ingest -> API on the new revision.
+resource "google_pubsub_topic_iam_member" "probe_publishers" {
+  for_each = var.probe_publisher_members
+  project  = var.project_id
+  topic    = google_pubsub_topic.events.name
+  role     = "roles/pubsub.publisher"
+  member   = each.value
+}
+
 resource "google_pubsub_subscription_iam_member" "dlq_inspect_subscribers" {
   for_each     = var.dlq_subscriber_members
   project      = var.project_id

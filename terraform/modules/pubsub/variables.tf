@@ -89,6 +89,12 @@ variable "publisher_members" {
   default     = {}
 }
 
+variable "probe_publisher_members" {
+  type        = map(string)
+  description = "IAM members allowed to publish the deployment's synthetic probe events (the CD deployer), keyed by a stable name; they carry synthetic=true and a PROBE- flight id."
+  default     = {}
+}
+
 variable "dlq_subscriber_members" {
   type        = map(string)
   description = "IAM members (operators, a replay job) granted roles/pubsub.subscriber on the dead-letter inspection subscription, keyed by a stable name."

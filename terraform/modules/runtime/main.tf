@@ -92,6 +92,15 @@ resource "google_secret_manager_secret_iam_member" "gmp_config_accessor" {
   member    = "serviceAccount:${var.service_accounts[each.key]}"
 }
 
+# terraform plan refreshes the secret versions, which reads their (non-secret) payload.
+resource "google_secret_manager_secret_iam_member" "gmp_config_planner" {
+  for_each  = { for k, v in local.gmp_config : k => v if var.planner_member != null }
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.gmp_config[each.key].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = var.planner_member
+}
+
 # --- flightdeck-api -------------------------------------------------------------
 
 resource "google_cloud_run_v2_service" "api" {
@@ -496,7 +505,7 @@ resource "google_cloud_run_v2_job" "migrate" {
   }
 }
 
-# --- Deployer: roll out revisions and run the job, on these resources only ----
+# --- Deployer: roll out revisions, run the job, call the API; these resources only ----
 
 resource "google_cloud_run_v2_service_iam_member" "deployer" {
   for_each = {
@@ -507,6 +516,16 @@ resource "google_cloud_run_v2_service_iam_member" "deployer" {
   location = var.region
   name     = each.value
   role     = "roles/run.developer"
+  member   = var.deployer_member
+}
+
+# The deployer calls the API it deploys: the synthetic probe and the canary send requests to the
+# new revision's tagged URL with the deployer's identity token.
+resource "google_cloud_run_v2_service_iam_member" "deployer_invoker" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.api.name
+  role     = "roles/run.invoker"
   member   = var.deployer_member
 }
 

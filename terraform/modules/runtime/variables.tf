@@ -127,7 +127,13 @@ variable "invoker_members" {
 
 variable "deployer_member" {
   type        = string
-  description = "IAM member of the deployer (serviceAccount:...), granted roles/run.developer on these two services and the job only."
+  description = "IAM member of the deployer (serviceAccount:...), granted roles/run.developer on these two services and the job, and roles/run.invoker on the API, only."
+}
+
+variable "planner_member" {
+  type        = string
+  description = "IAM member of the read-only Terraform planner (serviceAccount:...), allowed to read the collector config secrets it refreshes; null grants nothing."
+  default     = null
 }
 
 variable "rust_log" {
