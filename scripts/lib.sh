@@ -6,6 +6,10 @@ export FLIGHTDECK_ROOT
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/flightdeck-target}"
 export FLIGHTDECK_TOOLS="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
 RUN_DIR="${FLIGHTDECK_RUN_DIR:-$FLIGHTDECK_ROOT/.run}"
+# Tools built into the tools folder (scripts/install-nextest.sh) are found without a PATH edit.
+if [[ -d $FLIGHTDECK_TOOLS/nextest/bin && :$PATH: != *":$FLIGHTDECK_TOOLS/nextest/bin:"* ]]; then
+  PATH="$FLIGHTDECK_TOOLS/nextest/bin:$PATH"
+fi
 export RUN_DIR
 
 log() { printf '\033[1;34m[flightdeck]\033[0m %s\n' "$*" >&2; }
@@ -28,15 +32,26 @@ wait_http() {
 # port_open HOST PORT
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-# apt_install PACKAGE...: installs Debian packages when apt-get is available and we are root.
+# as_root COMMAND...: runs COMMAND as root: directly when we are root, through passwordless sudo
+# otherwise (GitHub's runner user has it). Fails, naming the command, when neither is possible.
+as_root() {
+  if [[ $(id -u) == 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo -n "$@"
+  else
+    die "'$*' needs root and $(id -un) has no passwordless sudo: run it as root once, then re-run this step"
+  fi
+}
+
+# apt_install PACKAGE...: installs Debian packages with apt-get, as root or through sudo.
 apt_install() {
   command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* with your package manager"
-  [[ $(id -u) == 0 ]] || die "installing $* needs root: run 'sudo apt-get install $*'"
   if [[ ! -f /var/lib/apt/periodic/flightdeck-updated ]] || [[ -n $(find /var/lib/apt/periodic/flightdeck-updated -mmin +720 2>/dev/null) ]]; then
-    apt-get update -qq >/dev/null
-    mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/flightdeck-updated
+    as_root apt-get update -qq >/dev/null
+    as_root mkdir -p /var/lib/apt/periodic && as_root touch /var/lib/apt/periodic/flightdeck-updated
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # install_venv DIR REQUIREMENTS: DIR becomes a venv holding the hash-pinned REQUIREMENTS; it is

@@ -10,6 +10,7 @@ step "toolchain"
 rustup component list --installed 2>/dev/null | grep -qE '^(clippy|rustfmt)' ||
   rustup component add clippy rustfmt
 cargo --version
+scripts/install-nextest.sh
 
 step "services: PostgreSQL and the Pub/Sub emulator"
 eval "$(scripts/services.sh)"
@@ -17,8 +18,8 @@ eval "$(scripts/services.sh)"
 step "format and lints (clippy, warnings denied)"
 make --no-print-directory lint
 
-step "testcontainers provider compiles (no Docker engine here: it is not run)"
-cargo check --locked --tests --features testcontainers -p flightdeck
+step "testcontainers provider: clippy with the feature; its suites run where a Docker engine answers"
+make --no-print-directory test-containers
 
 step "unit and integration tests"
 scripts/test-rust.sh
@@ -37,5 +38,8 @@ scripts/lint-infra.sh
 
 step "delivery checks"
 scripts/lint-delivery.sh
+
+step "unprivileged user: tool installers, observability and lint checks without root"
+make --no-print-directory test-nonroot
 
 log "all checks passed"

@@ -1,46 +1,87 @@
-"""Behaviour of the scripts cd.yml and ci.yml run, against a fake gcloud and a local HTTP server.
-
-The fake gcloud records its arguments and plays Pub/Sub and Cloud Run; the local server plays the
-tagged API revision and the Cloud Monitoring API. Everything stays on 127.0.0.1.
+"""Behaviour of the scripts cd.yml and deploy.yml run, against fakes: a fake gcloud and cosign that
+record their arguments and play Pub/Sub, Cloud Run and Artifact Registry, and a local HTTP server
+that plays the tagged API revision (answering from the API's OpenAPI document, openapi_fake.py) and
+the Cloud Monitoring API. Everything stays on 127.0.0.1.
 """
 
 import json
 import os
 import pathlib
+import re
 import subprocess
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import ROOT
+from openapi_fake import OpenApiFake
 
 SCRIPTS = ROOT / ".github" / "scripts"
 
 FAKE_GCLOUD = r"""#!/usr/bin/env bash
-# Test double for gcloud: logs each call; publish stores the message where the fake API reads it.
+# Test double for gcloud: logs each call; plays Pub/Sub, Cloud Run and Artifact Registry.
 printf '%s\n' "$*" >> "$FAKE_DIR/calls"
 case "$*" in
   "pubsub topics publish"*)
-    for arg in "$@"; do case "$prev" in --message) printf '%s' "$arg" > "$FAKE_DIR/published";; esac; prev="$arg"; done
+    for arg in "$@"; do
+      case "$prev" in
+        --message) printf '%s' "$arg" > "$FAKE_DIR/published" ;;
+        --attribute) printf '%s' "$arg" > "$FAKE_DIR/attributes" ;;
+      esac
+      prev="$arg"
+    done
     echo "messageIds: ['1']" ;;
   "auth print-access-token") echo "access-token" ;;
-  "run services describe"*) cat "$FAKE_DIR/describe.json" ;;
+  "run services describe"*)
+    if [[ -f "$FAKE_DIR/describe-after-latest.json" ]] && grep -q -- "--to-latest" "$FAKE_DIR/calls"; then
+      cat "$FAKE_DIR/describe-after-latest.json"
+    else
+      cat "$FAKE_DIR/describe.json"
+    fi ;;
+  "artifacts docker images describe"*)
+    digest="$(jq -r --arg i "$5" '.[$i] // empty' "$FAKE_DIR/images.json")"
+    if [[ -n "$digest" ]]; then echo "$digest"
+    elif [[ -f "$FAKE_DIR/registry-down" ]]; then echo "ERROR: (gcloud.artifacts) PERMISSION_DENIED" >&2; exit 1
+    else echo "ERROR: (gcloud.artifacts.docker.images.describe) NOT_FOUND: $5" >&2; exit 1; fi ;;
+  "artifacts docker tags add"*)
+    src="$5" dst="$6"
+    jq --arg d "$dst" --arg v "${src##*@}" '.[$d] = $v' "$FAKE_DIR/images.json" > "$FAKE_DIR/images.tmp"
+    mv "$FAKE_DIR/images.tmp" "$FAKE_DIR/images.json" ;;
   *) exit 0 ;;
+esac
+"""
+
+FAKE_COSIGN = r"""#!/usr/bin/env bash
+# Test double for cosign: verify succeeds when FAKE_DIR/verified lists the image; copy and tags.
+printf 'cosign %s\n' "$*" >> "$FAKE_DIR/calls"
+last="${@: -1}"
+case "$1" in
+  verify|verify-attestation) grep -qxF "$1 $last" "$FAKE_DIR/verified" 2>/dev/null ;;
+  sign|attest) exit 0 ;;
+  copy)
+    jq --arg d "$3" --arg v "${2##*@}" '.[$d] = $v' "$FAKE_DIR/images.json" > "$FAKE_DIR/images.tmp"
+    mv "$FAKE_DIR/images.tmp" "$FAKE_DIR/images.json" ;;
 esac
 """
 
 
 class FakeCloud:
-    """The tagged API revision plus Cloud Monitoring, on an ephemeral loopback port."""
+    """The tagged API revision (from the OpenAPI document) plus Cloud Monitoring, on loopback."""
 
     def __init__(self, tmp: pathlib.Path):
         self.tmp = tmp
+        self.api = OpenApiFake()
         self.flight_polls = 0
         self.serve_after_polls = 2
         self.fail_paths = set()
-        self.request_counts = {"2xx": 120, "5xx": 0}
+        self.slow_paths = set()
+        self.requests = []
+        self.invalid = []
+        # One entry per Monitoring query; the last one repeats (metrics arrive late).
+        self.request_counts = [{"2xx": 1000, "5xx": 0}]
         self.monitoring_queries = []
         fake = self
 
@@ -52,6 +93,7 @@ class FakeCloud:
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -59,13 +101,21 @@ class FakeCloud:
                 url = urllib.parse.urlparse(self.path)
                 if url.path.startswith("/v3/projects/"):
                     fake.monitoring_queries.append(urllib.parse.parse_qs(url.query))
+                    counts = fake.request_counts[min(len(fake.monitoring_queries), len(fake.request_counts)) - 1]
                     series = [{"metric": {"labels": {"response_code_class": k}},
-                               "points": [{"value": {"int64Value": str(v)}}]} for k, v in fake.request_counts.items()]
+                               "points": [{"value": {"int64Value": str(v)}}]} for k, v in counts.items()]
                     return self.reply(200, json.dumps({"timeSeries": series}))
                 if self.headers.get("Authorization") != "Bearer id-token":
                     return self.reply(401, "no token")
+                fake.requests.append(self.path)
+                if url.path in fake.slow_paths:
+                    time.sleep(3)
                 if url.path in fake.fail_paths:
                     return self.reply(503, "down")
+                status, problems = fake.api.problems(self.path)
+                if status != 200:
+                    fake.invalid.append((self.path, status, problems))
+                    return self.reply(status, json.dumps({"status": status, "detail": "; ".join(problems)}))
                 if url.path.startswith("/v1/flights/"):
                     fake.flight_polls += 1
                     published = fake.tmp / "published"
@@ -73,7 +123,7 @@ class FakeCloud:
                         event = json.loads(published.read_text())
                         if url.path.endswith("/" + event["flight_id"]):
                             return self.reply(200, json.dumps({"flight_id": event["flight_id"], "events": [event]}))
-                    return self.reply(404, "{}")
+                    return self.reply(404, json.dumps({"status": 404}))
                 return self.reply(200, "{}")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -89,9 +139,10 @@ class FakeCloud:
 def cloud(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    gcloud = bin_dir / "gcloud"
-    gcloud.write_text(FAKE_GCLOUD)
-    gcloud.chmod(0o755)
+    for name, text in (("gcloud", FAKE_GCLOUD), ("cosign", FAKE_COSIGN)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    (tmp_path / "images.json").write_text("{}")
     fake = FakeCloud(tmp_path)
     yield fake
     fake.close()
@@ -108,9 +159,14 @@ def run(script, cloud, *args, **env):
         "REGION": "southamerica-west1",
         "POLL_INTERVAL_SECONDS": "0.1",
         "PROBE_INTERVAL_SECONDS": "0.1",
+        "PROBE_TIMEOUT_SECONDS": "1",
+        "METRICS_POLL_SECONDS": "0.1",
+        "METRICS_WAIT_SECONDS": "2",
+        "MIN_REQUESTS": "10",
         "MONITORING_API": cloud.url,
         "GITHUB_RUN_ID": "42",
         "GITHUB_RUN_ATTEMPT": "1",
+        "SIGNER_IDENTITY_REGEXP": "^https://github.com/o/r/.github/workflows/cd.yml@refs/heads/develop$",
     }
     base.update(env)
     return subprocess.run([str(SCRIPTS / script), *args], env=base, capture_output=True, text=True, timeout=60)
@@ -121,27 +177,32 @@ def calls(cloud):
     return path.read_text().splitlines() if path.exists() else []
 
 
-def test_post_deploy_check_publishes_a_unique_event_and_waits_until_the_api_serves_it(cloud):
+# --- post-deploy-check.sh: the deployment's synthetic probe -------------------------------------
+
+def test_synthetic_probe_publishes_a_marked_event_and_waits_until_the_api_serves_it(cloud):
     result = run("post-deploy-check.sh", cloud, CHECK_TIMEOUT_SECONDS="20")
     assert result.returncode == 0, result.stderr
     event = json.loads((cloud.tmp / "published").read_text())
-    assert event["flight_id"] == "CD-42-1"
+    assert re.fullmatch(r"PROBE-[0-9]{13}-42-1", event["flight_id"]), event["flight_id"]
+    assert re.fullmatch(r"[A-Za-z0-9-]{1,64}", event["flight_id"])
     assert len(event["event_id"]) == 36
+    attributes = dict(a.split("=", 1) for a in (cloud.tmp / "attributes").read_text().split(","))
+    assert attributes == {"schema_version": "1", "synthetic": "true"}
     publish = [c for c in calls(cloud) if c.startswith("pubsub topics publish")]
-    assert len(publish) == 1
-    assert "flight-events --project flightdeck-test" in publish[0]
-    assert "--attribute schema_version=1" in publish[0]
+    assert len(publish) == 1 and "flight-events --project flightdeck-test" in publish[0]
     assert cloud.flight_polls > cloud.serve_after_polls
+    assert result.stdout.strip() == f"flight_id={event['flight_id']}", "the canary reads the same flight"
+    assert cloud.invalid == [], f"the probe sent requests the API refuses: {cloud.invalid}"
 
 
-def test_post_deploy_check_fails_when_the_event_never_shows_up(cloud):
+def test_synthetic_probe_fails_when_the_event_never_shows_up(cloud):
     cloud.serve_after_polls = 10**9
     result = run("post-deploy-check.sh", cloud, CHECK_TIMEOUT_SECONDS="1")
     assert result.returncode == 1
     assert "was not served within 1s" in result.stderr
 
 
-def test_post_deploy_check_fails_fast_when_the_revision_is_not_ready(cloud):
+def test_synthetic_probe_fails_fast_when_the_revision_is_not_ready(cloud):
     cloud.fail_paths = {"/readyz"}
     result = run("post-deploy-check.sh", cloud, CHECK_TIMEOUT_SECONDS="20")
     assert result.returncode == 1
@@ -149,39 +210,75 @@ def test_post_deploy_check_fails_fast_when_the_revision_is_not_ready(cloud):
     assert not any(c.startswith("pubsub") for c in calls(cloud))
 
 
-def test_post_deploy_check_sends_the_identity_token(cloud):
+def test_synthetic_probe_sends_the_identity_token(cloud):
     result = run("post-deploy-check.sh", cloud, ID_TOKEN="wrong", CHECK_TIMEOUT_SECONDS="1")
     assert result.returncode == 1
     assert "answered 401" in result.stderr
 
 
-def test_canary_check_passes_when_probes_succeed_and_5xx_ratio_is_low(cloud):
-    cloud.request_counts = {"2xx": 995, "5xx": 5}
-    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", MAX_5XX_RATIO="0.01", REVISION="flightdeck-api-00002")
+# --- canary-check.sh -----------------------------------------------------------------------------
+
+def test_canary_sends_only_requests_the_real_api_accepts(cloud):
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="flightdeck-api-00002",
+                 PROBE_FLIGHT_ID="PROBE-1700000000000-42-1")
     assert result.returncode == 0, result.stderr
+    assert cloud.invalid == [], f"the canary sent requests the API refuses: {cloud.invalid}"
+    probed = {cloud.api.match(urllib.parse.urlsplit(p).path)[0] for p in cloud.requests}
+    assert {"/v1/events", "/v1/stats/delays", "/readyz"} <= probed
     query = cloud.monitoring_queries[0]
     assert 'resource.labels.revision_name="flightdeck-api-00002"' in query["filter"][0]
     assert query["aggregation.groupByFields"] == ["metric.labels.response_code_class"]
-    assert "1000 requests" in result.stderr
 
 
-def test_canary_check_fails_when_the_5xx_ratio_is_above_the_limit(cloud):
-    cloud.request_counts = {"2xx": 90, "5xx": 10}
+def test_canary_counts_a_4xx_as_no_failure(cloud):
+    # An unknown flight is a 404 from the real API: logged, not a failure.
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="r", PROBE_FLIGHT_ID="PROBE-unknown")
+    assert result.returncode == 0, result.stderr
+    assert "answered 404 (not counted" in result.stderr
+
+
+def test_canary_fails_on_a_5xx(cloud):
+    cloud.fail_paths = {"/v1/stats/delays"}
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="r")
+    assert result.returncode == 1
+    assert "GET /v1/stats/delays?origin=SCL failed: 503" in result.stderr
+    assert cloud.monitoring_queries == []
+
+
+def test_canary_fails_on_a_timeout(cloud):
+    cloud.slow_paths = {"/v1/events"}
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="r")
+    assert result.returncode == 1
+    assert "failed: 000 (timeout or no answer)" in result.stderr
+
+
+def test_canary_waits_for_late_metrics(cloud):
+    cloud.request_counts = [{}, {"2xx": 3}, {"2xx": 995, "5xx": 5}]
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", MAX_5XX_RATIO="0.01", REVISION="r",
+                 METRICS_WAIT_SECONDS="20")
+    assert result.returncode == 0, result.stderr
+    assert len(cloud.monitoring_queries) == 3
+    assert "5 of 1000 requests were 5xx" in result.stderr
+
+
+def test_canary_fails_with_too_few_samples(cloud):
+    cloud.request_counts = [{"2xx": 4}]
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="r", METRICS_WAIT_SECONDS="1")
+    assert result.returncode == 1
+    assert "too few samples" in result.stderr
+
+
+def test_canary_fails_when_the_5xx_ratio_is_above_the_limit(cloud):
+    cloud.request_counts = [{"2xx": 900, "5xx": 100}]
     result = run("canary-check.sh", cloud, CANARY_SECONDS="1", MAX_5XX_RATIO="0.01", REVISION="r")
     assert result.returncode == 1
     assert "5xx ratio above 0.01" in result.stderr
 
 
-def test_canary_check_fails_when_a_probe_fails(cloud):
-    cloud.fail_paths = {"/v1/stats/delays"}
-    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="r")
-    assert result.returncode == 1
-    assert "GET /v1/stats/delays answered 503" in result.stderr
-    assert cloud.monitoring_queries == []
+# --- cloudrun.sh ---------------------------------------------------------------------------------
 
-
-def write_describe(cloud, traffic):
-    (cloud.tmp / "describe.json").write_text(json.dumps(
+def write_describe(cloud, traffic, name="describe.json"):
+    (cloud.tmp / name).write_text(json.dumps(
         {"status": {"url": "https://flightdeck-api-abc.a.run.app", "traffic": traffic}}))
 
 
@@ -210,32 +307,145 @@ def test_cloudrun_deploy_tagged_fails_when_the_tag_is_missing(cloud):
     assert "no revision tagged sha-abc" in result.stderr
 
 
-def test_cloudrun_serving_revision_and_rollback(cloud):
+def test_cloudrun_promote_hands_traffic_back_to_latest_and_removes_deploy_tags(cloud):
     write_describe(cloud, [
-        {"revisionName": "flightdeck-api-00007", "percent": 100},
-        {"revisionName": "flightdeck-api-00008", "percent": 0, "tag": "sha-x"},
+        {"revisionName": "flightdeck-api-00008", "percent": 100, "latestRevision": True},
+        {"revisionName": "flightdeck-api-00008", "percent": 0, "tag": "sha-new"},
+        {"revisionName": "flightdeck-api-00005", "percent": 0, "tag": "sha-old"},
+        {"revisionName": "flightdeck-api-00003", "percent": 0, "tag": "keep-me"},
+    ])
+    result = run("cloudrun.sh", cloud, "promote", "flightdeck-api", "flightdeck-api-00008")
+    assert result.returncode == 0, result.stderr
+    traffic = [c for c in calls(cloud) if c.startswith("run services update-traffic")]
+    assert "--to-latest" in traffic[0]
+    assert "--to-revisions" not in " ".join(traffic), "promotion must not pin a named revision"
+    assert "--remove-tags sha-new,sha-old" in traffic[1]
+
+
+def test_cloudrun_promote_fails_when_latest_is_another_revision(cloud):
+    write_describe(cloud, [{"revisionName": "flightdeck-api-00009", "percent": 100, "latestRevision": True}])
+    result = run("cloudrun.sh", cloud, "promote", "flightdeck-api", "flightdeck-api-00008")
+    assert result.returncode == 1
+    assert "serves 'flightdeck-api-00009', not flightdeck-api-00008" in result.stderr
+
+
+def test_cloudrun_deploy_latest_unpins_the_service(cloud):
+    result = run("cloudrun.sh", cloud, "deploy-latest", "flightdeck-ingest", "reg/flightdeck@sha256:00")
+    assert result.returncode == 0, result.stderr
+    assert [c.split()[:3] for c in calls(cloud)] == [["run", "deploy", "flightdeck-ingest"],
+                                                     ["run", "services", "update-traffic"]]
+    assert "--to-latest" in calls(cloud)[1]
+
+
+def test_cloudrun_serving_revision_and_rollback_with_tag_removal(cloud):
+    write_describe(cloud, [
+        {"revisionName": "flightdeck-api-00007", "percent": 90},
+        {"revisionName": "flightdeck-api-00008", "percent": 10, "tag": "sha-x"},
     ])
     serving = run("cloudrun.sh", cloud, "serving-revision", "flightdeck-api")
     assert serving.stdout.strip() == "flightdeck-api-00007"
-    rollback = run("cloudrun.sh", cloud, "rollback", "flightdeck-api", "flightdeck-api-00007")
+    rollback = run("cloudrun.sh", cloud, "rollback", "flightdeck-api", "flightdeck-api-00007", "sha-x")
     assert rollback.returncode == 0
-    assert any("update-traffic flightdeck-api" in c and "--to-revisions flightdeck-api-00007=100" in c
-               for c in calls(cloud))
+    assert any("--to-revisions flightdeck-api-00007=100" in c for c in calls(cloud))
+    assert any("--remove-tags sha-x" in c for c in calls(cloud))
 
 
-def test_cloudrun_rollback_without_a_previous_revision_changes_nothing(cloud):
+def test_cloudrun_rollback_without_a_previous_revision_changes_no_traffic(cloud):
     result = run("cloudrun.sh", cloud, "rollback", "flightdeck-api", "")
     assert result.returncode == 0
     assert calls(cloud) == []
 
 
-def test_make_if_defined_runs_defined_targets_and_warns_on_missing_ones(tmp_path):
-    (tmp_path / "Makefile").write_text("present:\n\t@echo ran-present\nbroken:\n\t@exit 3\n")
-    script = str(SCRIPTS / "make-if-defined.sh")
-    present = subprocess.run([script, "present"], cwd=tmp_path, capture_output=True, text=True)
-    assert present.returncode == 0 and "ran-present" in present.stdout
-    broken = subprocess.run([script, "broken"], cwd=tmp_path, capture_output=True, text=True)
-    assert broken.returncode != 0, "a defined target that fails must fail the step"
-    missing = subprocess.run([script, "absent"], cwd=tmp_path, capture_output=True, text=True)
-    assert missing.returncode == 0
-    assert "::warning title=make absent::" in missing.stdout
+# --- image.sh: build once, promote the digest -----------------------------------------------------
+
+DIGEST = "sha256:" + "a" * 64
+OTHER = "sha256:" + "b" * 64
+STAGING = "southamerica-west1-docker.pkg.dev/fd-staging/flightdeck"
+PROD = "southamerica-west1-docker.pkg.dev/fd-prod/flightdeck"
+
+
+def images(cloud, value=None):
+    path = cloud.tmp / "images.json"
+    if value is not None:
+        path.write_text(json.dumps(value))
+    return json.loads(path.read_text())
+
+
+def test_image_digest_is_empty_for_a_missing_tag_and_an_error_otherwise(cloud):
+    images(cloud, {f"{STAGING}/flightdeck:tree-1": DIGEST})
+    assert run("image.sh", cloud, "digest", f"{STAGING}/flightdeck:tree-1").stdout.strip() == DIGEST
+    missing = run("image.sh", cloud, "digest", f"{STAGING}/flightdeck:tree-2")
+    assert missing.returncode == 0 and missing.stdout == ""
+    (cloud.tmp / "registry-down").write_text("")
+    down = run("image.sh", cloud, "digest", f"{STAGING}/flightdeck:tree-2")
+    assert down.returncode != 0 and "PERMISSION_DENIED" in down.stderr
+
+
+def test_image_is_signed_once(cloud):
+    ref = f"{STAGING}/flightdeck@{DIGEST}"
+    assert run("image.sh", cloud, "sign", ref).returncode == 0
+    assert f"cosign sign --yes {ref}" in calls(cloud)
+    (cloud.tmp / "verified").write_text(f"verify {ref}\n")
+    (cloud.tmp / "calls").unlink()
+    assert run("image.sh", cloud, "sign", ref).returncode == 0
+    assert not any(c.startswith("cosign sign") for c in calls(cloud)), "a re-run must not sign again"
+
+
+def test_image_verify_fails_without_a_signature_of_the_workflow(cloud):
+    ref = f"{STAGING}/flightdeck@{DIGEST}"
+    result = run("image.sh", cloud, "verify", ref)
+    assert result.returncode != 0
+    verify = next(c for c in calls(cloud) if c.startswith("cosign verify "))
+    assert "--certificate-identity-regexp ^https://github.com/o/r/.github/workflows/cd.yml@refs/heads/develop$" in verify
+    (cloud.tmp / "verified").write_text(f"verify {ref}\nverify-attestation {ref}\n")
+    assert run("image.sh", cloud, "verify", ref).returncode == 0
+
+
+def test_image_verify_refuses_a_tag_reference(cloud):
+    result = run("image.sh", cloud, "verify", f"{STAGING}/flightdeck:latest")
+    assert result.returncode == 2 and "is not an IMAGE@sha256" in result.stderr
+
+
+def test_promotion_refuses_a_tree_that_never_passed_staging(cloud):
+    images(cloud, {f"{STAGING}/flightdeck:tree-t1": DIGEST})
+    result = run("image.sh", cloud, "promote", STAGING, PROD, "t1")
+    assert result.returncode == 1
+    assert "never passed staging" in result.stderr
+    assert not any(c.startswith("cosign copy") for c in calls(cloud))
+
+
+def test_promotion_copies_the_staged_digest_once(cloud):
+    images(cloud, {f"{STAGING}/flightdeck:staged-t1": DIGEST})
+    first = run("image.sh", cloud, "promote", STAGING, PROD, "t1")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == DIGEST
+    assert f"cosign copy {STAGING}/flightdeck@{DIGEST} {PROD}/flightdeck:tree-t1" in calls(cloud)
+    (cloud.tmp / "calls").unlink()
+    again = run("image.sh", cloud, "promote", STAGING, PROD, "t1")  # a re-run, or a tag on the same tree
+    assert again.returncode == 0 and again.stdout.strip() == DIGEST
+    assert not any(c.startswith("cosign copy") for c in calls(cloud))
+
+
+def test_promotion_fails_when_production_holds_another_digest_for_the_tree(cloud):
+    images(cloud, {f"{STAGING}/flightdeck:staged-t1": DIGEST, f"{PROD}/flightdeck:tree-t1": OTHER})
+    result = run("image.sh", cloud, "promote", STAGING, PROD, "t1")
+    assert result.returncode == 1 and "staging ran" in result.stderr
+
+
+def test_mark_staged_tags_once_and_refuses_another_digest(cloud):
+    assert run("image.sh", cloud, "mark-staged", STAGING, DIGEST, "t1").returncode == 0
+    assert images(cloud)[f"{STAGING}/flightdeck:staged-t1"] == DIGEST
+    assert run("image.sh", cloud, "mark-staged", STAGING, DIGEST, "t1").returncode == 0
+    assert sum(c.startswith("artifacts docker tags add") for c in calls(cloud)) == 1
+    assert run("image.sh", cloud, "mark-staged", STAGING, OTHER, "t1").returncode == 1
+
+
+def test_images_are_verified_against_the_build_job_identity_by_default(cloud):
+    ref = f"{STAGING}/flightdeck@{DIGEST}"
+    result = run("image.sh", cloud, "verify", ref, SIGNER_IDENTITY_REGEXP="",
+                 GITHUB_SERVER_URL="https://github.com", GITHUB_REPOSITORY="flightdeck-sre/flightdeck")
+    assert result.returncode != 0
+    verify = next(c for c in calls(cloud) if c.startswith("cosign verify "))
+    expected = r"^https://github\.com/flightdeck-sre/flightdeck/\.github/workflows/cd\.yml@refs/heads/(develop|hotfix/.+)$"
+    assert f"--certificate-identity-regexp {expected} " in verify
+    assert "--certificate-oidc-issuer https://token.actions.githubusercontent.com" in verify

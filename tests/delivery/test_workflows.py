@@ -1,5 +1,6 @@
 """GitHub Actions hygiene and the CI/CD contract, beyond what actionlint and zizmor enforce."""
 
+import json
 import os
 import re
 
@@ -60,13 +61,23 @@ def test_workflow_grants_nothing_by_default(path):
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_has_a_concurrency_group(path):
-    assert load_yaml(path)["concurrency"]["group"]
+    workflow = load_yaml(path)
+    if set(triggers(workflow)) == {"workflow_call"}:
+        # A reusable workflow runs inside its caller's group; each of its jobs has its own.
+        assert all(job["concurrency"]["group"] for _, job in jobs(path))
+        return
+    assert workflow["concurrency"]["group"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_every_job_declares_permissions_and_a_timeout(path):
     for name, job in jobs(path):
         assert "permissions" in job, f"{path.name}: job {name} has no permissions block"
+        if "uses" in job:
+            # A call of a reusable workflow cannot set a timeout: every job of the called file has one.
+            called = ROOT / job["uses"].removeprefix("./")
+            assert called.is_file(), f"{path.name}: job {name} calls a missing {job['uses']}"
+            continue
         assert isinstance(job.get("timeout-minutes"), int), f"{path.name}: job {name} has no timeout-minutes"
 
 
@@ -78,13 +89,21 @@ def test_checkouts_do_not_persist_credentials(path):
                 assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}: {name}"
 
 
+OIDC_USERS = ("google-github-actions/auth@", "sigstore/cosign-installer@")
+
+
+def job_uses_oidc(job) -> bool:
+    if "uses" in job:
+        return any(job_uses_oidc(j) for _, j in jobs(ROOT / job["uses"].removeprefix("./")))
+    return any(step.get("uses", "").startswith(OIDC_USERS) for step in steps(job))
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_oidc_token_is_granted_only_to_jobs_that_use_it(path):
-    oidc_users = ("google-github-actions/auth@", "sigstore/cosign-installer@")
     for name, job in jobs(path):
-        wants_oidc = any(step.get("uses", "").startswith(oidc_users) for step in steps(job))
         grants = (job.get("permissions") or {}).get("id-token") == "write"
-        assert grants == wants_oidc, f"{path.name}: job {name} id-token: write is {grants}, uses OIDC: {wants_oidc}"
+        wants = job_uses_oidc(job)
+        assert grants == wants, f"{path.name}: job {name} id-token: write is {grants}, uses OIDC: {wants}"
 
 
 def test_google_cloud_auth_is_keyless_everywhere():
@@ -110,14 +129,10 @@ def ci_commands():
     )
 
 
-@pytest.mark.parametrize("target", ["lint", "test-rust", "lint-infra", "lint-delivery"])
-def test_ci_runs_the_make_targets_that_exist(target):
+@pytest.mark.parametrize("target", ["lint", "test-rust", "test-containers", "slo-check", "test-observability",
+                                    "loadtest", "lint-infra", "lint-delivery"])
+def test_ci_runs_the_make_targets(target):
     assert re.search(rf"^make {re.escape(target)}$", ci_commands(), re.M)
-
-
-@pytest.mark.parametrize("target", ["loadtest", "slo-check", "promtool-test"])
-def test_ci_runs_the_sre_targets_once_the_makefile_has_them(target):
-    assert f".github/scripts/make-if-defined.sh {target}" in ci_commands()
 
 
 def test_ci_has_the_security_checks():
@@ -141,24 +156,73 @@ def test_ci_tests_run_against_postgres_and_the_pubsub_emulator():
     assert any("emulators pubsub start" in step.get("run", "") for step in steps(job))
 
 
-def cd_job():
-    workflow = load_yaml(WORKFLOW_DIR / "cd.yml")
-    assert list(workflow["jobs"]) == ["deploy"], "build, test and promote must share one job (one digest)"
-    return workflow, workflow["jobs"]["deploy"]
+def test_testcontainers_suites_must_run_where_docker_exists():
+    job = load_yaml(WORKFLOW_DIR / "ci.yml")["jobs"]["containers"]
+    assert job["env"]["REQUIRE_DOCKER"] == "1"
+    assert any(step.get("run") == "make test-containers" for step in steps(job))
 
 
-def test_cd_deploys_develop_to_staging_and_master_or_tags_to_production():
-    workflow, job = cd_job()
-    on = triggers(workflow)
-    assert set(on["push"]["branches"]) == {"develop", "master"}
+def test_the_live_observability_validation_runs_with_the_binary_and_services():
+    job = load_yaml(WORKFLOW_DIR / "ci.yml")["jobs"]["sre"]
+    runs = [step.get("run", "") for step in steps(job)]
+    assert runs.index("make build") < runs.index("make test-observability")
+    assert "postgres" in job["services"] and job["env"]["PUBSUB_EMULATOR_HOST"]
+    assert "OBSERVABILITY_LIVE" not in json.dumps(job), "the live validation must not be switched off"
+
+
+def test_plans_run_per_environment_with_backend_variables_and_the_planner():
+    job = load_yaml(WORKFLOW_DIR / "ci.yml")["jobs"]["terraform-plan"]
+    envs = {(m["env"], m["github_environment"]) for m in job["strategy"]["matrix"]["include"]}
+    assert envs == {("staging", "plan-staging"), ("prod", "plan-production")}
+    assert job["environment"] == "${{ matrix.github_environment }}"
+    text = json.dumps(job)
+    assert '-backend-config=\\"bucket=${STATE_BUCKET}\\"' in text
+    assert "ci.auto.tfvars.json" in text and "-lock=false" in text
+    auth = next(s for s in steps(job) if s.get("uses", "").startswith("google-github-actions/auth@"))
+    assert auth["with"]["service_account"] == "${{ vars.GCP_PLAN_SA }}"
+    assert job["env"]["TF_VAR_github_repository_id"] == "${{ github.repository_id }}"
+
+
+def workflow(name):
+    return load_yaml(WORKFLOW_DIR / name)
+
+
+def test_cd_builds_once_on_develop_and_hotfixes_and_promotes_on_master_and_tags():
+    cd = workflow("cd.yml")
+    on = triggers(cd)
+    assert set(on["push"]["branches"]) == {"develop", "master", "hotfix/**"}
     assert on["push"]["tags"] == ["v*.*.*"]
-    expected = "${{ github.ref == 'refs/heads/develop' && 'staging' || 'production' }}"
-    assert job["environment"]["name"] == expected
-    assert job["concurrency"]["cancel-in-progress"] is False
+    build, staging, production = (cd["jobs"][k] for k in ("build", "staging", "production"))
+    assert "develop" in build["if"] and "hotfix/" in build["if"] and "master" not in build["if"]
+    assert staging["needs"] == "build" and staging["with"]["digest"] == "${{ needs.build.outputs.digest }}"
+    assert "needs" not in production, "production must not wait for (or run) a build"
+    assert "master" in production["if"] and "refs/tags/v" in production["if"]
+    assert staging["uses"] == production["uses"] == "./.github/workflows/deploy.yml"
+    # Only the build job builds; deploy.yml has no build step.
+    builders = [(w, n) for w in ("cd.yml", "deploy.yml") for n, j in workflow(w)["jobs"].items()
+                for s in steps(j) if s.get("uses", "").startswith("docker/build-push-action@")]
+    assert builders == [("cd.yml", "build")]
 
 
-def test_cd_steps_run_in_the_safe_order():
-    _, job = cd_job()
+def test_cd_build_reuses_the_image_of_the_tree_and_records_sbom_and_provenance():
+    build = workflow("cd.yml")["jobs"]["build"]
+    by_id = {s.get("id"): s for s in steps(build) if s.get("id")}
+    assert "rev-parse 'HEAD^{tree}'" in by_id["tree"]["run"]
+    assert "image.sh digest" in by_id["existing"]["run"]
+    push = by_id["build"]
+    assert push["if"] == "steps.existing.outputs.digest == ''"
+    assert push["with"]["provenance"] == "mode=max" and push["with"]["sbom"] is True
+    assert push["with"]["tags"].endswith("/flightdeck:tree-${{ steps.tree.outputs.id }}"), "one tag: the tree id"
+    runs = " ".join(s.get("run", "") for s in steps(build))
+    assert "image.sh sign" in runs and "image.sh attest" in runs
+
+
+def deploy_job():
+    return workflow("deploy.yml")["jobs"]["deploy"]
+
+
+def test_deploy_steps_run_in_the_safe_order():
+    job = deploy_job()
     names = [step.get("name") or step.get("uses", "").split("@")[0] for step in steps(job)]
 
     def at(fragment):
@@ -166,23 +230,53 @@ def test_cd_steps_run_in_the_safe_order():
         assert matches, f"no step named like {fragment!r} in {names}"
         return matches[0]
 
-    order = ["Build and push", "Image reference by digest", "Sign the image", "Attest the SBOM",
-             "Record the revisions", "Run migrations", "Deploy ingest", "no traffic and a tag",
-             "Post-deploy integration test", "Canary (", "Canary error-rate", "Promote to 100%", "Roll back"]
+    order = ["Image reference by digest", "Verify the signature", "Record the revisions", "Run migrations",
+             "Deploy ingest", "no traffic and a tag", "Synthetic probe", "Canary (", "Canary error-rate",
+             "Promote to 100%", "Mark the image as passed in staging", "Roll back"]
     positions = [at(fragment) for fragment in order]
     assert positions == sorted(positions), list(zip(order, positions))
     rollback = steps(job)[at("Roll back")]
-    assert rollback["if"].startswith("failure()")
+    assert "failure()" in rollback["if"] and "cancelled()" in rollback["if"], "roll back on cancel and timeout too"
+    verify = steps(job)[at("Verify the signature")]
+    assert "image.sh verify" in verify["run"]
+    assert "promote" in steps(job)[at("Promote to 100%")]["run"]
+    assert "--to-revisions" not in steps(job)[at("Promote to 100%")]["run"]
 
 
-def test_cd_migrates_and_deploys_the_signed_digest_not_a_tag():
-    _, job = cd_job()
+def test_deploy_steps_that_can_hang_have_their_own_timeout():
+    job = deploy_job()
+    total = 0
+    for step in steps(job):
+        name = step.get("name", "")
+        if any(f in name for f in ("migrations", "Deploy", "Synthetic probe", "error-rate", "Roll back")):
+            assert isinstance(step.get("timeout-minutes"), int), f"{name} has no timeout-minutes"
+            total += step["timeout-minutes"]
+    # Step timeouts fail the step (so the rollback runs) before the job's own timeout cancels it.
+    assert total < job["timeout-minutes"]
+
+
+def test_deploy_migrates_and_deploys_the_verified_digest_not_a_tag():
+    job = deploy_job()
     for step in steps(job):
         if "IMAGE_REF" in step.get("env", {}):
             assert step["env"]["IMAGE_REF"] == "${{ steps.image.outputs.ref }}"
-        assert ":${{ github.sha }}\"" not in step.get("run", "")
-    deploys = [s for s in steps(job) if "gcloud run deploy" in s.get("run", "") or "deploy-tagged" in s.get("run", "")]
+        assert ":${{ github.sha }}" not in step.get("run", "")
+    deploys = [s for s in steps(job) if "gcloud run" in s.get("run", "") and "deploy" in s.get("run", "")
+               or "deploy-tagged" in s.get("run", "") or "deploy-latest" in s.get("run", "")]
     assert deploys and all(s["env"]["IMAGE_REF"] for s in deploys)
+
+
+def test_deploy_environment_is_the_caller_input_and_one_at_a_time():
+    job = deploy_job()
+    assert job["environment"]["name"] == "${{ inputs.environment }}"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    assert "${{ inputs.environment }}" in job["concurrency"]["group"]
+
+
+def test_the_canary_reads_the_flight_of_the_synthetic_probe():
+    job = deploy_job()
+    canary = next(s for s in steps(job) if "canary-check.sh" in s.get("run", ""))
+    assert canary["env"]["PROBE_FLIGHT_ID"] == "${{ steps.probe.outputs.flight_id }}"
 
 
 def test_scripts_called_by_workflows_exist_and_are_executable():
@@ -198,6 +292,6 @@ def test_scripts_called_by_workflows_exist_and_are_executable():
 def test_dependabot_updates_every_pinned_ecosystem_with_a_cooldown():
     config = load_yaml(ROOT / ".github" / "dependabot.yml")
     ecosystems = {u["package-ecosystem"] for u in config["updates"]}
-    assert ecosystems >= {"cargo", "github-actions", "docker"}
+    assert ecosystems >= {"cargo", "github-actions", "docker", "terraform"}
     for update in config["updates"]:
         assert update["cooldown"]["default-days"] >= 7
