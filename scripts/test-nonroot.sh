@@ -66,8 +66,15 @@ git ls-files -z --cached --others --exclude-standard |
 cp -a .git "$work/checkout/.git"
 chown -R "$user:" "$work" "$tools"
 
+# A clean environment, except how this machine reaches the package registries (proxies, CA
+# bundles, pip's settings), which a user shares with root.
+passed=()
+while IFS= read -r name; do
+  passed+=("$name=${!name}")
+done < <(compgen -e | grep -E '^(PIP_[A-Z_]+|[A-Za-z]+_proxy|[A-Z]+_PROXY|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE)$' || true)
+
 log "test-nonroot: running the checks as $user in $work/checkout"
-runuser -u "$user" -- env -i \
+runuser -u "$user" -- env -i "${passed[@]}" \
   HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
   PATH=/usr/local/bin:/usr/bin:/bin \
   FLIGHTDECK_TOOLS="$tools" FLIGHTDECK_RUN_DIR="$work/run" \
