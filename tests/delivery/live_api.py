@@ -70,14 +70,21 @@ def fetch_openapi(base_url: str) -> dict:
 
 
 def contract(document: dict) -> dict:
-    """What the fake relies on: per GET path, its parameters (with their schema) and status codes.
-    Titles and descriptions are left out so editing prose does not count as a contract change."""
+    """What the fake relies on: the GET paths, their parameters (with their schema, references
+    resolved) and their status codes. Prose and response bodies are left out, so editing a
+    description or a body schema does not count as a change of what the deploy scripts may send."""
 
-    def strip(node):
+    def resolve(node):
         if isinstance(node, dict):
-            return {k: strip(v) for k, v in node.items() if k not in ("description", "summary", "example", "examples")}
+            if "$ref" in node:
+                target = document
+                for part in node["$ref"].lstrip("#/").split("/"):
+                    target = target[part]
+                return resolve(target)
+            return {k: resolve(v) for k, v in node.items()
+                    if k not in ("description", "summary", "example", "examples", "title")}
         if isinstance(node, list):
-            return [strip(v) for v in node]
+            return [resolve(v) for v in node]
         return node
 
     out = {}
@@ -86,8 +93,8 @@ def contract(document: dict) -> dict:
         if operation is None:
             continue
         out[path] = {
-            "parameters": strip(operation.get("parameters", [])),
+            "parameters": sorted((resolve(p) for p in operation.get("parameters", [])),
+                                 key=lambda p: (p.get("in", ""), p.get("name", ""))),
             "responses": sorted(operation.get("responses", {})),
         }
-    out["components.schemas"] = strip(document.get("components", {}).get("schemas", {}))
     return out
