@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability test-containers test-nonroot dashboards
+.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability test-containers test-nonroot dashboards fleet
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ test-observability: ## the static checks plus every dashboard query against a re
 
 dashboards: ## regenerate dashboards/*.json from dashboards/src (grafana-foundation-sdk, slo/specs, slo/_gen)
 	@scripts/dashboards.sh
+
+fleet: ## 50 systems scraped by one Prometheus with every rule: series, rule and dashboard query times into docs/observability.md
+	@scripts/fleet.sh
 
 loadtest: ## k6 gate (about a minute): the release build must meet the SLO thresholds
 	@scripts/loadtest.sh short

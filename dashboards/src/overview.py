@@ -60,8 +60,12 @@ def api():
         timeseries_panel("Latency percentiles (/v1/*)", "p50, p90 and p99 of /v1/* request duration; the latency "
                          "SLO line is 250 ms.", SECONDS, percentiles(HTTP, selector=V1),
                          threshold_lines=True, thresholds=["green", (0.25, "red")]),
-        timeseries_panel("Requests in flight", "Requests being served right now, per API instance (saturation).",
-                         COUNT, [q(f"sum by (instance) (http_server_active_requests{{{SYSTEM}}})", "{{instance}}")]),
+        timeseries_panel("Requests in flight and open connections", "Requests being served right now and open "
+                         "HTTP connections, per API instance (saturation; load shedding starts at "
+                         "HTTP_MAX_IN_FLIGHT).", COUNT,
+                         [q(f"sum by (instance) (http_server_active_requests{{{SYSTEM}}})", "in flight {{instance}}"),
+                          q(f"sum by (instance) (flightdeck_http_open_connections{{{SYSTEM}}})",
+                            "connections {{instance}}")]),
         timeseries_panel("Micro-cache hit ratio", "Share of cacheable lookups answered from the micro-cache; a drop "
                          "sends every request to PostgreSQL.", RATIO,
                          [q(ratio(f'sum by (cache) (rate({cache}{{{SYSTEM},result="hit"}}[{RATE}]))',

@@ -1,6 +1,5 @@
 """What the dashboards are generated from, besides their own code: the SLO specs (slo/specs),
-the generated SLO rules (slo/_gen/rules.yml), the hand-written alert rules (alerts/rules) and the
-metric names the service exports (app/src/telemetry/metrics.rs).
+the generated SLO rules (slo/_gen/rules.yml) and the hand-written alert rules (alerts/rules).
 
 Read here once so every dashboard file asks the same questions the same way: which SLOs exist,
 which burn-rate windows are recorded, at which factors the generated alerts page and ticket, and
@@ -19,7 +18,6 @@ SLO_SPECS = ROOT / "slo" / "specs"
 # FLIGHTDECK_SLO_RULES points at another generator output (e.g. a fresh one) before committing.
 SLO_RULES = pathlib.Path(os.environ.get("FLIGHTDECK_SLO_RULES", ROOT / "slo" / "_gen" / "rules.yml"))
 ALERT_RULES = ROOT / "alerts" / "rules"
-APP_METRICS = ROOT / "app" / "src" / "telemetry" / "metrics.rs"
 
 
 def _seconds(window):
@@ -145,8 +143,3 @@ def slos():
     if not out:
         raise FileNotFoundError(f"no SLO specs in {SLO_SPECS}")
     return out
-
-
-def exported_metrics():
-    """Metric names the service registers (string literals of app/src/telemetry/metrics.rs)."""
-    return set(re.findall(r'"((?:flightdeck|http)_[a-z0-9_]+)"', APP_METRICS.read_text()))

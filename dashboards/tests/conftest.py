@@ -17,13 +17,12 @@ DASHBOARDS_DIR = ROOT / "dashboards"
 # The dashboards' source (dashboards/src): its markers and declarations are the ones tested here.
 sys.path.insert(0, str(DASHBOARDS_DIR / "src"))
 import common  # noqa: E402
-import sources  # noqa: E402
 
 # Panels whose metrics exist only in Google Cloud say so in their description (CLOUD_MARKER); the
 # live validation skips their queries with that reason, never silently.
 CLOUD_MARKER = common.CLOUD
 CLOUD_METRIC_PREFIXES = common.CLOUD_METRIC_PREFIXES
-# Service metrics panels show before app/src/telemetry/metrics.rs registers them: {name: reason}.
+# Service metrics panels show before the service exposes them: {name: reason}.
 NOT_YET_EXPORTED = common.NOT_YET_EXPORTED
 
 # Panels that are empty while the system is healthy, by dashboard uid and panel title. Each one
@@ -93,10 +92,10 @@ def uses_cloud_metric(expr):
     return any(prefix in expr for prefix in CLOUD_METRIC_PREFIXES)
 
 
-def pending_metrics_in(expr, exported):
-    """Metrics of NOT_YET_EXPORTED that `expr` reads and the service does not export (yet)."""
+def pending_metrics_in(expr, exposed):
+    """Metrics of NOT_YET_EXPORTED that `expr` reads and that are not in `exposed` (what runs exposes)."""
     names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr))
-    return sorted(m for m in NOT_YET_EXPORTED if m not in exported
+    return sorted(m for m in NOT_YET_EXPORTED if m not in exposed
                   and names & {m, f"{m}_bucket", f"{m}_sum", f"{m}_count"})
 
 

@@ -137,6 +137,18 @@ class Traffic(threading.Thread):
             self.stopped.wait(self.pause)
 
 
+def exposed_metrics(address):
+    """Metric names a flightdeck metrics listener exposes now (histograms by their base name too)."""
+    text = requests.get(f"http://{address}/metrics", timeout=10).text
+    names = set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            names.add(line.split()[2])
+        elif line and not line.startswith("#"):
+            names.add(line.split("{", 1)[0].split(" ", 1)[0])
+    return names
+
+
 class Prometheus:
     def __init__(self, url):
         self.url = url

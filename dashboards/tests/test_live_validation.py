@@ -8,8 +8,8 @@ the `system` label and loads every rule file (alerts/rules and slo/_gen). Then:
 - every loaded rule evaluates with health "ok";
 - every query of every dashboard, variables substituted, evaluates without error and returns a
   finite value, except the panels declared incident-only and the queries of metrics declared not
-  yet exported (NOT_YET_EXPORTED, while app/src/telemetry/metrics.rs does not register them),
-  which must evaluate cleanly; queries of panels marked Google Cloud only are skipped, each with
+  yet exported (NOT_YET_EXPORTED) that the running processes do not expose, which must evaluate
+  cleanly; queries of panels marked Google Cloud only are skipped, each with
   its reason in the report (the local Prometheus has no Cloud Monitoring metrics);
 - no symptom alert is pending or firing on this healthy traffic.
 
@@ -30,9 +30,9 @@ import yaml
 
 from conftest import (
     BUILTIN_VARIABLES, CLOUD_MARKER, NOT_YET_EXPORTED, SLO_RULES, cloud_only_panels, is_incident_only,
-    panel_queries, pending_metrics_in, rule_files, slo_rules_present, sources, substitute, uses_cloud_metric,
+    panel_queries, pending_metrics_in, rule_files, slo_rules_present, substitute, uses_cloud_metric,
 )
-from pipeline import BINARY, Processes, Prometheus, Traffic, free_port, psql, run, services_env
+from pipeline import BINARY, Processes, Prometheus, Traffic, exposed_metrics, free_port, psql, run, services_env
 
 pytestmark = pytest.mark.live
 
@@ -104,7 +104,9 @@ def live(tmp_path_factory):
                 if time.monotonic() - started > WARM_UP + 30:
                     pytest.fail(f"no data for {expr} after {WARM_UP + 30}s; logs in {tmp}")
                 time.sleep(1)
-        yield prometheus, traffic
+        # What this build exposes: a declared not-yet-exported metric it exposes must have data.
+        exposed = exposed_metrics(api_metrics) | exposed_metrics(ingest_metrics)
+        yield prometheus, traffic, exposed
     finally:
         if traffic:
             traffic.stopped.set()
@@ -118,12 +120,12 @@ def live(tmp_path_factory):
 
 
 def test_traffic_included_client_errors(live):
-    _, traffic = live
+    _, traffic, _ = live
     assert traffic.statuses[200] > 50 and traffic.statuses[400] > 5 and traffic.statuses[404] > 5, traffic.statuses
 
 
 def test_every_rule_file_is_loaded_and_every_rule_is_healthy(live):
-    prometheus, _ = live
+    prometheus, _, _ = live
     expected = sum(len(group["rules"]) for path in rule_files()
                    for group in yaml.safe_load(path.read_text())["groups"])
     deadline = time.monotonic() + 10
@@ -136,13 +138,12 @@ def test_every_rule_file_is_loaded_and_every_rule_is_healthy(live):
 
 
 def test_no_symptom_alert_is_pending_or_firing_on_healthy_traffic(live):
-    prometheus, _ = live
+    prometheus, _, _ = live
     assert prometheus.query('ALERTS{alertname=~"Flightdeck.*"}')["result"] == []
 
 
 QUERIES = panel_queries()
 CLOUD_ONLY = cloud_only_panels()
-EXPORTED = sources.exported_metrics()
 
 
 def cloud_skip_reason(uid, title, expr):
@@ -157,18 +158,18 @@ def cloud_skip_reason(uid, title, expr):
 
 @pytest.mark.parametrize("uid,title,ref,expr", QUERIES, ids=[f"{q[0]}:{q[1]}:{q[2]}" for q in QUERIES])
 def test_dashboard_query_evaluates_and_returns_data(live, uid, title, ref, expr):
-    prometheus, _ = live
+    prometheus, _, exposed = live
     if "slo:" in expr and not slo_rules_present():
         pytest.skip(f"{SLO_RULES} does not exist yet")
     reason = cloud_skip_reason(uid, title, expr)
     if reason:
         pytest.skip(reason)
     query = substitute(expr, {**BUILTIN_VARIABLES, "system": SYSTEM})
-    pending = pending_metrics_in(expr, EXPORTED)
+    pending = pending_metrics_in(expr, exposed)
     if is_incident_only(uid, title):
         prometheus.query(query)  # must evaluate; empty is expected while healthy
     elif pending:
-        # Must evaluate; data is required once app/src/telemetry/metrics.rs registers the metric.
+        # Must evaluate; data is required as soon as the processes expose the metric.
         prometheus.query(query)
         warnings.warn(f"{uid}:{title}: not required to return data: "
                       + "; ".join(f"{m}: {NOT_YET_EXPORTED[m]}" for m in pending))
