@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Observability as code, checked end to end: alert and SLO rules, Alertmanager routing and
-# inhibition, dashboards, runbook links, and the live validation (the real pipeline scraped by a
-# real Prometheus with every rule loaded, every dashboard query evaluated). Runs every check,
-# then fails if any failed.
+# inhibition, dashboards (the committed JSON must equal a fresh generation from dashboards/src,
+# then the lint), runbook links, and the live validation (the real pipeline scraped by a real
+# Prometheus with every rule loaded, every dashboard query evaluated). Runs every check, then
+# fails if any failed.
 #
 #   scripts/test-observability.sh            # everything (about 2 minutes)
 #   OBSERVABILITY_LIVE=0 scripts/...         # everything but the live validation
