@@ -70,6 +70,8 @@ check "dashboards generated from dashboards/src (make dashboards)" \
   "$venv/bin/python" dashboards/src/generate.py --check
 check "dashboards lint, runbook links, Alertmanager inhibition" \
   "${pytest[@]}" -q -m "not live" dashboards/tests
+check "alert routing and inhibition, local-to-cloud alert parity (alerts/tests)" \
+  "${pytest[@]}" -q alerts/tests
 
 if [[ ${OBSERVABILITY_LIVE:-1} == 0 ]]; then
   log "notice: OBSERVABILITY_LIVE=0: live validation skipped"

@@ -150,20 +150,26 @@ def test_every_alert_links_to_an_existing_runbook_section():
             alert_keys |= set(lb.get(name, {}).keys()) - {"__is_block__"}
     anchors = set(re.findall(r'url\s*=\s*"\$\{var\.runbook_base_url\}#([a-z0-9-]+)"', source))
     wanted = {unquote(k) for k in alert_keys} | anchors
-    assert len(wanted) >= 8
+    # The alerts that also run locally are generated (prometheus_alerts.json) and link their
+    # docs/runbooks section; alerts/tests/test_cloud_parity.py checks those links.
+    assert len(wanted) >= 7
     missing = sorted(wanted - headings)
     assert not missing, f"RUNBOOK.md has no section for {missing}"
 
 
 def test_slo_defaults_match_the_brief():
-    slos = next(v for v in blocks("variable", under="modules/monitoring/") if v.labels[0] == "slos").body["default"]
+    import json
+
+    # The SLOs come from slo/specs through the generated tfvars (the module has no default).
+    slos = json.loads((TERRAFORM / "envs" / "prod" / "slo.auto.tfvars.json").read_text())["slos"]
     availability, latency = slos["api-availability"], slos["api-latency"]
     assert availability["goal"] == 0.999 and availability["rolling_period_days"] == 28
     assert latency["goal"] == 0.99 and latency["latency_threshold_seconds"] == 0.25
 
 
-SLO_ATTRIBUTES = {"display_name", "kind", "goal", "rolling_period_days", "latency_threshold_seconds", "burn_rate_alerts"}
-BURN_ATTRIBUTES = {"name", "long_window", "short_window", "threshold"}
+SLO_ATTRIBUTES = {"display_name", "service", "kind", "goal", "rolling_period_days", "latency_threshold_seconds",
+                  "total_filter", "bad_filter", "distribution_filter", "range_max", "burn_rate_alerts"}
+BURN_ATTRIBUTES = {"name", "severity", "long_window", "short_window", "threshold"}
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
@@ -179,7 +185,7 @@ def test_generated_slo_tfvars_fit_the_slos_variable(env):
     for slo_id, slo in slos.items():
         assert set(slo) <= SLO_ATTRIBUTES, f"{slo_id}: unknown attributes {set(slo) - SLO_ATTRIBUTES}"
         assert {"display_name", "kind", "goal", "rolling_period_days"} <= set(slo)
-        assert slo["kind"] in ("availability", "latency")
+        assert slo["kind"] in ("availability", "latency", "good_total", "distribution_cut")
         assert 0 < slo["goal"] < 1
         assert slo["kind"] != "latency" or slo.get("latency_threshold_seconds", 0) > 0
         for alert in slo.get("burn_rate_alerts", []):

@@ -1,6 +1,7 @@
 //! `flightdeck-slo generate|check`: writes (or verifies) every file derived from slo/specs.
 
 mod burn;
+mod cloud;
 mod outputs;
 mod prometheus;
 mod spec;
@@ -13,10 +14,13 @@ use std::process::ExitCode;
 fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let slos = spec::load_dir(&root.join("slo/specs"))?;
     let tfvars = outputs::terraform_tfvars(&slos)?;
+    let rules = prometheus::rules_file(&slos)?;
+    let cloud_alerts = cloud::policies_json(&root.join("alerts/rules"), &rules)?;
     Ok(vec![
+        (PathBuf::from("slo/_gen/rules.yml"), rules),
         (
-            PathBuf::from("slo/_gen/rules.yml"),
-            prometheus::rules_file(&slos)?,
+            PathBuf::from("terraform/modules/monitoring/prometheus_alerts.json"),
+            cloud_alerts,
         ),
         (
             PathBuf::from("loadtests/thresholds.json"),
@@ -98,6 +102,10 @@ period_days: 28
 sli:
   errors: sum(rate(e[$window]))
   total: sum(rate(t[$window]))
+min_events: 600
+inputs:
+  reporter: r
+  required: [e]
 cloud_monitoring: {kind: availability}
 k6: {metric: http_req_failed}
 "#;
@@ -120,18 +128,49 @@ k6: {metric: http_req_failed}
     }
 
     #[test]
-    fn alerts_follow_the_multi_window_policy() {
+    fn alerts_follow_the_multi_window_policy_of_the_period() {
         let slo = spec::parse(AVAILABILITY).unwrap();
         let rules = prometheus::rules_file(std::slice::from_ref(&slo)).unwrap();
+        // Compared with whitespace collapsed: the YAML layout is not the point.
+        let flat = rules.split_whitespace().collect::<Vec<_>>().join(" ");
         for needle in [
-            "slo:sli_error:ratio_rate1h{slo=\"api-availability\"} > (14.4 * 0.001) and slo:sli_error:ratio_rate5m{slo=\"api-availability\"} > (14.4 * 0.001)",
-            "slo:sli_error:ratio_rate6h{slo=\"api-availability\"} > (6 * 0.001) and slo:sli_error:ratio_rate30m",
-            "slo:sli_error:ratio_rate1d{slo=\"api-availability\"} > (3 * 0.001) and slo:sli_error:ratio_rate2h",
-            "slo:sli_error:ratio_rate3d{slo=\"api-availability\"} > (1 * 0.001) and slo:sli_error:ratio_rate6h",
+            "slo:sli_error:ratio_rate1h{slo=\"api-availability\"} > (13.44 * 0.001) and slo:sli_error:ratio_rate5m{slo=\"api-availability\"} > (13.44 * 0.001) and slo:sli_events:rate1h{slo=\"api-availability\"} * 3600 >= 600",
+            "slo:sli_error:ratio_rate6h{slo=\"api-availability\"} > (5.6 * 0.001)",
+            "slo:sli_error:ratio_rate1d{slo=\"api-availability\"} > (2.8 * 0.001)",
+            "slo:sli_error:ratio_rate3d{slo=\"api-availability\"} > (0.93 * 0.001)",
+            "for: 2m ",
+            "for: 15m ",
+            "for: 1h ",
+            "for: 3h ",
+            "alert: SLOInputAbsent",
+            "group by (system) (r) unless on (system) group by (system) (e)",
             "runbook_url: https://github.com/flightdeck-sre/flightdeck/blob/main/docs/runbooks/slo.md#api-availability",
         ] {
-            assert!(rules.contains(needle), "missing {needle}\n{rules}");
+            assert!(flat.contains(needle), "missing {needle}\n{rules}");
         }
+        let ticket_only = spec::parse(&format!("{AVAILABILITY}page: false\n")).unwrap();
+        let rules = prometheus::rules_file(std::slice::from_ref(&ticket_only)).unwrap();
+        assert!(!rules.contains("SLOBurnRatePage") && rules.contains("SLOBurnRateTicket"));
+    }
+
+    #[test]
+    fn every_alert_reaches_the_cloud_with_its_recording_rules_inlined() {
+        let slo = spec::parse(AVAILABILITY).unwrap();
+        let rules = prometheus::rules_file(std::slice::from_ref(&slo)).unwrap();
+        let empty = std::env::temp_dir().join(format!("flightdeck-slo-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&cloud::policies_json(&empty, &rules).unwrap()).unwrap();
+        let page = &json["alerts"]["SLOBurnRatePage-api-availability-1h"];
+        assert_eq!(page["severity"], "page");
+        assert_eq!(page["duration"], "120s");
+        let query = page["query"].as_str().unwrap();
+        assert!(!query.contains("slo:"), "recording rules left in {query}");
+        assert!(
+            query.contains("(sum(rate(e[1h])) or 0 * sum(rate(t[1h])))"),
+            "{query}"
+        );
+        assert_eq!(json["alerts"].as_object().unwrap().len(), 5);
     }
 
     #[test]
@@ -149,6 +188,10 @@ k6: {metric: http_req_failed}
                 .unwrap()
                 .len(),
             4
+        );
+        assert_eq!(
+            tf["slos"]["api-availability"]["burn_rate_alerts"][0]["threshold"],
+            13.44
         );
     }
 
@@ -170,6 +213,11 @@ k6: {metric: http_req_failed}
         );
         let unknown_field = format!("{AVAILABILITY}surprise: 1\n");
         assert!(spec::parse(&unknown_field).is_err());
+        let integer_bucket = AVAILABILITY.replace("e[$window]", "e{le=\"10\"}[$window]");
+        let message = spec::parse(&integer_bucket).unwrap_err().to_string();
+        assert!(message.contains("Prometheus 3"), "{message}");
+        let both_spellings = AVAILABILITY.replace("e[$window]", "e{le=~\"10|10\\\\.0\"}[$window]");
+        assert!(spec::parse(&both_spellings).is_ok());
     }
 
     #[test]

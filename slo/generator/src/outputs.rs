@@ -1,6 +1,6 @@
 //! k6 thresholds and Terraform variables derived from the same specs.
 
-use crate::burn::POLICIES;
+use crate::burn::policies;
 use crate::spec::Slo;
 use serde_json::{Map, Value, json};
 
@@ -32,12 +32,13 @@ pub fn terraform_tfvars(slos: &[Slo]) -> anyhow::Result<String> {
         let Some(cm) = &slo.cloud_monitoring else {
             continue;
         };
-        let alerts: Vec<Value> = POLICIES
+        let alerts: Vec<Value> = policies(slo.period_days, slo.page)
             .iter()
             .flat_map(|p| {
                 p.windows.iter().map(move |w| {
                     json!({
                         "name": format!("{}-{}", p.severity, w.long),
+                        "severity": p.severity,
                         "long_window": format!("{}s", w.long_seconds),
                         "short_window": format!("{}s", w.short_seconds),
                         "threshold": w.factor,
@@ -47,6 +48,7 @@ pub fn terraform_tfvars(slos: &[Slo]) -> anyhow::Result<String> {
             .collect();
         let mut entry = json!({
             "display_name": slo.display_name,
+            "service": slo.service,
             "kind": cm.kind,
             "goal": slo.objective,
             "rolling_period_days": slo.period_days,
@@ -54,6 +56,18 @@ pub fn terraform_tfvars(slos: &[Slo]) -> anyhow::Result<String> {
         });
         if let Some(seconds) = slo.latency_threshold_seconds {
             entry["latency_threshold_seconds"] = json!(seconds);
+        }
+        for (key, value) in [
+            ("total_filter", &cm.total_filter),
+            ("bad_filter", &cm.bad_filter),
+            ("distribution_filter", &cm.distribution_filter),
+        ] {
+            if let Some(value) = value {
+                entry[key] = json!(value);
+            }
+        }
+        if let Some(max) = cm.range_max {
+            entry["range_max"] = json!(max);
         }
         map.insert(slo.name.clone(), entry);
     }

@@ -1,6 +1,6 @@
 //! Prometheus recording rules per window and burn-rate alerts, as one rule file.
 
-use crate::burn::{POLICIES, WINDOWS};
+use crate::burn::{BurnWindow, WINDOWS, policies};
 use crate::spec::Slo;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,6 +26,8 @@ struct Rule {
     #[serde(skip_serializing_if = "Option::is_none")]
     alert: Option<String>,
     expr: String,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    for_: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -54,7 +56,7 @@ pub fn error_ratio(slo: &Slo, window: &str) -> String {
 }
 
 fn sli_rules(slo: &Slo) -> Group {
-    let rules = windows_of(slo)
+    let mut rules: Vec<Rule> = windows_of(slo)
         .iter()
         .map(|window| Rule {
             record: Some(format!("slo:sli_error:ratio_rate{window}")),
@@ -63,6 +65,15 @@ fn sli_rules(slo: &Slo) -> Group {
             ..Rule::default()
         })
         .collect();
+    // Valid events per second, for the minimum-events guard of the burn-rate alerts.
+    for window in windows_of(slo) {
+        rules.push(Rule {
+            record: Some(format!("slo:sli_events:rate{window}")),
+            expr: slo.sli.total.replace("$window", &window),
+            labels: slo_label(slo),
+            ..Rule::default()
+        });
+    }
     Group {
         name: format!("slo-sli-{}", slo.name),
         rules,
@@ -109,61 +120,124 @@ fn meta_rules(slo: &Slo) -> Group {
     }
 }
 
-fn alert_rules(slo: &Slo) -> Group {
+/// Both windows above the factor, and enough events in the long window to mean something.
+pub fn burn_condition(slo: &Slo, w: &BurnWindow) -> String {
     let budget = slo.error_budget();
     let selector = format!("{{slo=\"{}\"}}", slo.name);
-    let rules = POLICIES
-        .iter()
-        .map(|policy| {
-            let conditions: Vec<String> = policy
-                .windows
-                .iter()
-                .map(|w| {
-                    let limit = format!("({} * {budget})", w.factor);
-                    format!(
-                        "(slo:sli_error:ratio_rate{long}{selector} > {limit} and slo:sli_error:ratio_rate{short}{selector} > {limit})",
-                        long = w.long,
-                        short = w.short,
-                    )
-                })
-                .collect();
-            let days_left = |factor: f64| f64::from(slo.period_days) / factor;
+    let limit = format!("({} * {budget})", w.factor);
+    format!(
+        "slo:sli_error:ratio_rate{long}{selector} > {limit}\nand\nslo:sli_error:ratio_rate{short}{selector} > {limit}\nand\nslo:sli_events:rate{long}{selector} * {seconds} >= {min}",
+        long = w.long,
+        short = w.short,
+        seconds = w.long_seconds,
+        min = slo.min_events,
+    )
+}
+
+fn alert_rules(slo: &Slo) -> Group {
+    let budget = slo.error_budget();
+    let mut rules = Vec::new();
+    for policy in policies(slo.period_days, slo.page) {
+        for w in &policy.windows {
             let mut labels = slo_label(slo);
             labels.insert("severity".into(), policy.severity.into());
             labels.insert("service".into(), slo.service.clone());
-            let [fast, slow] = &policy.windows;
+            labels.insert("burn_window".into(), w.long.into());
+            let days_left = f64::from(slo.period_days) / w.factor;
             let annotations = BTreeMap::from([
                 (
                     "summary".to_string(),
-                    format!("{} is burning its error budget ({})", slo.display_name, policy.severity),
+                    format!(
+                        "{} is burning its error budget {}x too fast over {} ({})",
+                        slo.display_name, w.factor, w.long, policy.severity
+                    ),
                 ),
                 (
                     "description".to_string(),
                     format!(
                         "{} System {{{{ $labels.system }}}} is spending its error budget ({} of events) {}x too fast over {} and {}, \
-                         or {}x over {} and {}: at {}x the {}-day budget is gone in {:.1} days.",
+                         with at least {} events in {}: at this pace the {}-day budget is gone in {:.1} days. \
+                         Error-budget policy: docs/slo-policy.md.",
                         slo.description,
                         percent(budget),
-                        fast.factor, fast.long, fast.short,
-                        slow.factor, slow.long, slow.short,
-                        fast.factor, slo.period_days, days_left(fast.factor),
+                        w.factor,
+                        w.long,
+                        w.short,
+                        slo.min_events,
+                        w.long,
+                        slo.period_days,
+                        days_left,
                     ),
                 ),
-                ("runbook_url".to_string(), format!("{RUNBOOK_BASE}#{}", slo.name)),
+                (
+                    "runbook_url".to_string(),
+                    format!("{RUNBOOK_BASE}#{}", slo.name),
+                ),
             ]);
-            Rule {
+            rules.push(Rule {
                 alert: Some(policy.alert.into()),
-                expr: conditions.join(" or "),
+                expr: burn_condition(slo, w),
+                for_: Some(w.for_.into()),
                 labels,
                 annotations,
                 ..Rule::default()
-            }
-        })
-        .collect();
+            });
+        }
+    }
+    for required in &slo.inputs.required {
+        let mut labels = slo_label(slo);
+        labels.insert("severity".into(), "ticket".into());
+        labels.insert("service".into(), slo.service.clone());
+        labels.insert("input".into(), metric_name(required));
+        let annotations = BTreeMap::from([
+            (
+                "summary".to_string(),
+                format!(
+                    "{} is blind in {{{{ $labels.system }}}}: {} is missing",
+                    slo.display_name,
+                    metric_name(required)
+                ),
+            ),
+            (
+                "description".to_string(),
+                format!(
+                    "The process behind {} reports ({}) but no series matches {} in system {{{{ $labels.system }}}}. \
+                     A missing input reads as zero errors: the SLI looks perfect and no burn-rate alert can fire. \
+                     Usual causes: a renamed metric or label, a bucket bound spelled differently (le=\"10\" vs le=\"10.0\"), \
+                     series not created at start-up.",
+                    slo.name, slo.inputs.reporter, required
+                ),
+            ),
+            (
+                "runbook_url".to_string(),
+                format!("{RUNBOOK_BASE}#{}", slo.name),
+            ),
+        ]);
+        rules.push(Rule {
+            alert: Some("SLOInputAbsent".into()),
+            expr: format!(
+                "group by (system) ({})\nunless on (system)\ngroup by (system) ({})",
+                slo.inputs.reporter, required
+            ),
+            for_: Some("15m".into()),
+            labels,
+            annotations,
+            ..Rule::default()
+        });
+    }
     Group {
         name: format!("slo-alerts-{}", slo.name),
         rules,
     }
+}
+
+/// The metric name of a selector, e.g. `flightdeck_ingest_lag_seconds_bucket`.
+fn metric_name(selector: &str) -> String {
+    selector
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn percent(ratio: f64) -> String {

@@ -18,6 +18,14 @@ pub struct Slo {
     #[serde(default)]
     pub latency_threshold_seconds: Option<f64>,
     pub sli: Sli,
+    /// Burn-rate alerts stay silent while the long window holds fewer events than this: at
+    /// 2 requests a minute three errors in an hour are not a trend worth waking anyone for.
+    pub min_events: u32,
+    /// false: this SLO opens tickets only (argued in the spec).
+    #[serde(default = "yes")]
+    pub page: bool,
+    /// What the SLI needs to exist; a missing input reads as a perfect SLI, so it alerts.
+    pub inputs: Inputs,
     /// Present for SLOs Cloud Monitoring also enforces (Terraform variables).
     #[serde(default)]
     pub cloud_monitoring: Option<CloudMonitoring>,
@@ -34,11 +42,30 @@ pub struct Sli {
     pub total: String,
 }
 
+/// `reporter` exists whenever the process behind the SLI is scraped; every `required` selector
+/// must then exist too (series created at start-up), otherwise the SLI is blind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    pub reporter: String,
+    pub required: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloudMonitoring {
-    /// `availability` or `latency` (Cloud Run request metrics).
+    /// `availability` or `latency` (Cloud Run request metrics at the front end),
+    /// `good_total` (`total_filter`, `bad_filter`) or `distribution_cut`
+    /// (`distribution_filter`, `range_max`) over Managed Prometheus metrics.
     pub kind: String,
+    #[serde(default)]
+    pub total_filter: Option<String>,
+    #[serde(default)]
+    pub bad_filter: Option<String>,
+    #[serde(default)]
+    pub distribution_filter: Option<String>,
+    #[serde(default)]
+    pub range_max: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +73,26 @@ pub struct CloudMonitoring {
 pub struct K6 {
     /// `http_req_failed` (availability) or `http_req_duration` (latency).
     pub metric: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `le="10"` matches nothing on Prometheus 3, which stores that bucket as `le="10.0"` (and the
+/// zero-filled ratio then reads as a perfect SLI): integer bucket bounds must match both.
+fn integer_le(query: &str) -> Option<String> {
+    let mut rest = query;
+    while let Some(at) = rest.find("le=\"") {
+        let value = &rest[at + 4..];
+        let end = value.find('"').unwrap_or(value.len());
+        let bound = &value[..end];
+        if !bound.is_empty() && bound.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(bound.to_string());
+        }
+        rest = &value[end..];
+    }
+    None
 }
 
 impl Slo {
@@ -87,16 +134,40 @@ impl Slo {
                 );
             }
         }
+        let mut queries = vec![&self.sli.errors, &self.sli.total, &self.inputs.reporter];
+        queries.extend(self.inputs.required.iter());
+        for query in queries {
+            if let Some(bound) = integer_le(query) {
+                bail!(
+                    "{}: le=\"{bound}\" matches nothing on Prometheus 3 (it stores le=\"{bound}.0\"): write le=~\"{bound}|{bound}\\\\.0\"",
+                    self.name
+                );
+            }
+        }
+        if self.inputs.required.is_empty() {
+            bail!("{}: inputs.required lists no selector", self.name);
+        }
         if let Some(cm) = &self.cloud_monitoring {
             match cm.kind.as_str() {
                 "availability" => {}
+                "good_total" if cm.total_filter.is_some() && cm.bad_filter.is_some() => {}
+                "good_total" => bail!(
+                    "{}: good_total needs total_filter and bad_filter",
+                    self.name
+                ),
+                "distribution_cut"
+                    if cm.distribution_filter.is_some() && cm.range_max.is_some() => {}
+                "distribution_cut" => bail!(
+                    "{}: distribution_cut needs distribution_filter and range_max",
+                    self.name
+                ),
                 "latency" if self.latency_threshold_seconds.is_some() => {}
                 "latency" => bail!(
                     "{}: a latency SLO needs latency_threshold_seconds",
                     self.name
                 ),
                 other => bail!(
-                    "{}: cloud_monitoring.kind {other:?} is not availability or latency",
+                    "{}: cloud_monitoring.kind {other:?} is not availability, latency, good_total or distribution_cut",
                     self.name
                 ),
             }

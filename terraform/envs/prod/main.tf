@@ -109,17 +109,18 @@ module "runtime" {
 }
 
 module "monitoring" {
-  source                = "../../modules/monitoring"
-  project_id            = var.project_id
-  region                = var.region
-  environment           = local.environment
-  api_service_name      = module.runtime.api_service_name
-  api_url               = module.runtime.api_url
-  ingest_service_name   = module.runtime.ingest_service_name
-  subscription_name     = module.pubsub.subscription_name
-  notification_channels = var.notification_channels
-  runbook_base_url      = var.runbook_base_url
-  slos                  = var.slos
-  uptime_check_period   = "60s"
-  labels                = local.labels
+  source                 = "../../modules/monitoring"
+  project_id             = var.project_id
+  region                 = var.region
+  environment            = local.environment
+  api_service_name       = module.runtime.api_service_name
+  api_url                = module.runtime.api_url
+  ingest_service_name    = module.runtime.ingest_service_name
+  subscription_name      = module.pubsub.subscription_name
+  database_instance_name = module.database.instance_name
+  notification_channels  = var.notification_channels
+  runbook_base_url       = var.runbook_base_url
+  slos                   = var.slos
+  uptime_check_period    = "60s"
+  labels                 = local.labels
 }

@@ -58,8 +58,9 @@ variable "notification_channels" {
     type         = string
     display_name = string
     labels       = map(string)
+    receives     = string
   }))
-  description = "Notification channels for alerts, keyed by a stable name (see modules/monitoring)."
+  description = "Notification channels for alerts, keyed by a stable name; receives is page, ticket or watchdog (see modules/monitoring)."
   default     = {}
 }
 
@@ -71,19 +72,24 @@ variable "runbook_base_url" {
 variable "slos" {
   type = map(object({
     display_name              = string
+    service                   = string
     kind                      = string
     goal                      = number
     rolling_period_days       = number
     latency_threshold_seconds = optional(number)
-    burn_rate_alerts = optional(list(object({
+    total_filter              = optional(string)
+    bad_filter                = optional(string)
+    distribution_filter       = optional(string)
+    range_max                 = optional(number)
+    burn_rate_alerts = list(object({
       name         = string
+      severity     = string
       long_window  = string
       short_window = string
       threshold    = number
-    })))
+    }))
   }))
-  description = "API SLOs; null keeps the module defaults (99.9% availability and 99% under 250 ms, 28 days). Set by slo.auto.tfvars.json from the slo/ generator."
-  default     = null
+  description = "The four SLOs, written by `make slo-gen` into slo.auto.tfvars.json (see modules/monitoring)."
 }
 
 variable "github_ref" {

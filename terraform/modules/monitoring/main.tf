@@ -1,15 +1,24 @@
-# Monitoring for one flightdeck environment: notification channels, an uptime
-# check on the API, alert policies on Pub/Sub backlog and dead letters, on the
-# API's 5xx ratio and on the app's own Prometheus metrics (PromQL over Managed
-# Service for Prometheus), and a custom service carrying the API SLOs with
-# multi-window burn-rate alerts. Every alert names a section of RUNBOOK.md.
+# Monitoring for one flightdeck environment:
+#   - every alerting rule that runs locally (alerts/rules/*.yml and the generated
+#     slo/_gen/rules.yml) as a Cloud Monitoring PromQL alert policy over Managed
+#     Service for Prometheus, read from prometheus_alerts.json (written by
+#     `make slo-gen`, recording rules inlined): same expression, `for:`, labels and
+#     runbook; alerts/tests/test_cloud_parity.py proves it;
+#   - the four SLOs as Cloud Monitoring SLOs (API from Cloud Run's request metrics,
+#     ingest from the app's Prometheus metrics) with burn-rate policies;
+#   - cloud-only alerts: an uptime check on the API, the API's 5xx ratio at Cloud
+#     Run's front end, Pub/Sub backlog size, Cloud SQL CPU, connections and disk.
+# Pages, tickets and the watchdog go to different notification channels.
 
 data "google_project" "this" {
   project_id = var.project_id
 }
 
 locals {
-  channels = [for c in google_monitoring_notification_channel.this : c.id]
+  # Channel ids per kind of notification; a page never reaches a ticket channel.
+  channels = { for kind in ["page", "ticket", "watchdog"] : kind => [
+    for k, c in google_monitoring_notification_channel.this : c.id if var.notification_channels[k].receives == kind
+  ] }
   api_host = trimsuffix(trimprefix(var.api_url, "https://"), "/")
 
   run_filter = join(" AND ", [
@@ -22,21 +31,18 @@ locals {
     "resource.label.\"subscription_id\" = \"${var.subscription_name}\"",
   ])
 
-  # Alerts on Google Cloud metrics, as plain threshold conditions.
+  cloudsql_filter = join(" AND ", [
+    "resource.type = \"cloudsql_database\"",
+    "resource.label.\"database_id\" = \"${var.project_id}:${var.database_instance_name}\"",
+  ])
+
+  # Alerts on Google Cloud metrics that have no local counterpart, as plain
+  # threshold conditions. The oldest unacked message and Pub/Sub's dead letters
+  # are alerting rules (alerts/rules/ingest.yml), in the PromQL policies below.
   threshold_alerts = {
-    pubsub-backlog-age = {
-      display_name = "Ingest backlog: oldest unacked message too old"
-      severity     = "CRITICAL"
-      filter       = "${local.subscription_filter} AND metric.type = \"pubsub.googleapis.com/subscription/oldest_unacked_message_age\""
-      aligner      = "ALIGN_MAX"
-      threshold    = var.thresholds.oldest_unacked_age_seconds
-      duration     = "300s"
-      summary      = "The oldest unacked message on ${var.subscription_name} is older than ${var.thresholds.oldest_unacked_age_seconds}s."
-      description  = "Ingest is not keeping up or not running: events reach the API late. Check flightdeck-ingest instances, its logs and the database."
-    }
     pubsub-backlog-size = {
       display_name = "Ingest backlog: too many undelivered messages"
-      severity     = "WARNING"
+      severity     = "ticket"
       filter       = "${local.subscription_filter} AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
       aligner      = "ALIGN_MAX"
       threshold    = var.thresholds.undelivered_messages
@@ -44,24 +50,45 @@ locals {
       summary      = "More than ${var.thresholds.undelivered_messages} messages wait on ${var.subscription_name}."
       description  = "Publish rate exceeds ingest throughput. Scale ingest (max instances, INGEST_STREAMS) or look for slow batch writes."
     }
-    dead-letters = {
-      display_name = "Dead letters: messages moved to the dead-letter topic"
-      severity     = "ERROR"
-      filter       = "${local.subscription_filter} AND metric.type = \"pubsub.googleapis.com/subscription/dead_letter_message_count\""
-      aligner      = "ALIGN_SUM"
-      threshold    = var.thresholds.dead_letter_messages
-      duration     = "0s"
-      summary      = "Pub/Sub dead-lettered messages from ${var.subscription_name} after repeated nacks."
-      description  = "Messages failed max_delivery_attempts times. Inspect them on the -inspect subscription of the dead-letter topic, fix the cause, replay."
+    cloudsql-cpu = {
+      display_name = "Cloud SQL: CPU utilisation high"
+      severity     = "ticket"
+      filter       = "${local.cloudsql_filter} AND metric.type = \"cloudsql.googleapis.com/database/cpu/utilization\""
+      aligner      = "ALIGN_MEAN"
+      threshold    = var.thresholds.cloudsql_cpu_utilization
+      duration     = "900s"
+      summary      = "Cloud SQL ${var.database_instance_name} has used more than ${var.thresholds.cloudsql_cpu_utilization * 100}% CPU for 15 minutes."
+      description  = "Queries queue for CPU: API latency and ingest write time rise next. Find the expensive queries (Query Insights) or move to a bigger tier."
+    }
+    cloudsql-connections = {
+      display_name = "Cloud SQL: connections near max_connections"
+      severity     = "ticket"
+      filter       = "${local.cloudsql_filter} AND metric.type = \"cloudsql.googleapis.com/database/postgresql/num_backends\""
+      aligner      = "ALIGN_MAX"
+      threshold    = var.thresholds.cloudsql_connections
+      duration     = "600s"
+      summary      = "Cloud SQL ${var.database_instance_name} holds more than ${var.thresholds.cloudsql_connections} connections."
+      description  = "Every new instance of flightdeck-api or flightdeck-ingest opens up to DB_POOL_MAX connections; past max_connections new pools fail. Lower max instances or DB_POOL_MAX, or raise max_connections with the tier."
+    }
+    cloudsql-disk = {
+      display_name = "Cloud SQL: disk nearly full"
+      severity     = "page"
+      filter       = "${local.cloudsql_filter} AND metric.type = \"cloudsql.googleapis.com/database/disk/utilization\""
+      aligner      = "ALIGN_MAX"
+      threshold    = var.thresholds.cloudsql_disk_utilization
+      duration     = "300s"
+      summary      = "Cloud SQL ${var.database_instance_name} disk is more than ${var.thresholds.cloudsql_disk_utilization * 100}% full."
+      description  = "A full disk stops every write: ingest fails, then stalls. Enable or check storage auto-increase, drop old partitions, or grow the disk now."
     }
   }
 
-  # Alerts written in PromQL: the app's metrics scraped by the Managed Prometheus
-  # sidecar, and Cloud Run's own request metrics where a ratio is needed.
+  # The API's 5xx ratio as Cloud Run counts it at its front end: it also sees
+  # requests the app never saw (no instance, crash, timeout), which the app's
+  # histogram cannot.
   promql_alerts = {
     api-5xx-ratio = {
-      display_name = "API: 5xx ratio too high"
-      severity     = "CRITICAL"
+      display_name = "API: 5xx ratio too high (Cloud Run front end)"
+      severity     = "page"
       duration     = "300s"
       query        = <<-EOQ
         sum(rate(run_googleapis_com:request_count{monitored_resource="cloud_run_revision",service_name="${var.api_service_name}",response_code_class="5xx"}[5m]))
@@ -72,53 +99,15 @@ locals {
       summary      = "More than ${var.thresholds.api_5xx_ratio * 100}% of API requests fail with 5xx."
       description  = "Measured by Cloud Run at its front end, so it also counts requests the app never saw (no instance, crash, timeout)."
     }
-    ingest-stalled = {
-      display_name = "Ingest: no commit while messages wait"
-      severity     = "CRITICAL"
-      duration     = "120s"
-      query        = <<-EOQ
-        (time() - max(flightdeck_ingest_last_commit_timestamp_seconds{namespace="${var.ingest_service_name}"}) > ${var.thresholds.ingest_stalled_seconds})
-          and on()
-        (sum(pubsub_googleapis_com:subscription_num_undelivered_messages{monitored_resource="pubsub_subscription",subscription_id="${var.subscription_name}"}) > 0)
-      EOQ
-      summary      = "flightdeck-ingest committed nothing for ${var.thresholds.ingest_stalled_seconds}s although messages are waiting."
-      description  = "The worker is up but stuck (database, pool, Pub/Sub stream). A quiet topic does not fire this alert."
-    }
-    ingest-lag = {
-      display_name = "Ingest: p99 publish-to-commit lag too high"
-      severity     = "WARNING"
-      duration     = "600s"
-      query        = <<-EOQ
-        histogram_quantile(0.99, sum by (le) (rate(flightdeck_ingest_lag_seconds_bucket{namespace="${var.ingest_service_name}"}[10m])))
-          > ${var.thresholds.ingest_lag_p99_seconds}
-      EOQ
-      summary      = "99th percentile of publish-to-commit lag is above ${var.thresholds.ingest_lag_p99_seconds}s."
-      description  = "Data freshness of the API degrades. Usually backlog after an outage or slow batch writes."
-    }
-    ingest-write-failures = {
-      display_name = "Ingest: batch writes failing"
-      severity     = "ERROR"
-      duration     = "600s"
-      query        = <<-EOQ
-        sum(rate(flightdeck_ingest_messages_total{namespace="${var.ingest_service_name}",outcome="failed"}[10m])) > 0
-      EOQ
-      summary      = "flightdeck-ingest has failed to store messages for 10 minutes."
-      description  = "Failed messages are nacked and retried; if this persists they end in the dead-letter topic."
-    }
-    db-pool-saturation = {
-      display_name = "Database pool nearly exhausted"
-      severity     = "WARNING"
-      duration     = "600s"
-      query        = <<-EOQ
-        max by (namespace) (
-          sum by (namespace) (flightdeck_db_pool_connections{state="in_use"})
-            /
-          sum by (namespace) (flightdeck_db_pool_max)
-        ) > ${var.thresholds.db_pool_saturation}
-      EOQ
-      summary      = "A service uses more than ${var.thresholds.db_pool_saturation * 100}% of its database pool."
-      description  = "Requests or batches queue for a connection. Raise DB_POOL_MAX within max_connections, or find slow queries."
-    }
+  }
+
+  # Every local alerting rule, generated by `make slo-gen`.
+  prometheus_alerts = jsondecode(file("${path.module}/prometheus_alerts.json")).alerts
+
+  # Cloud Run service behind each SLO's `service`.
+  slo_services = {
+    flightdeck-api    = var.api_service_name
+    flightdeck-ingest = var.ingest_service_name
   }
 
   slo_filters = {
@@ -192,7 +181,7 @@ resource "google_monitoring_alert_policy" "uptime" {
   display_name          = "[${var.environment}] API uptime check failing"
   combiner              = "OR"
   severity              = "CRITICAL"
-  notification_channels = local.channels
+  notification_channels = local.channels.page
   user_labels           = var.labels
 
   conditions {
@@ -229,8 +218,8 @@ resource "google_monitoring_alert_policy" "threshold" {
   project               = var.project_id
   display_name          = "[${var.environment}] ${each.value.display_name}"
   combiner              = "OR"
-  severity              = each.value.severity
-  notification_channels = local.channels
+  severity              = each.value.severity == "page" ? "CRITICAL" : "WARNING"
+  notification_channels = local.channels[each.value.severity]
   user_labels           = var.labels
 
   conditions {
@@ -265,8 +254,8 @@ resource "google_monitoring_alert_policy" "promql" {
   project               = var.project_id
   display_name          = "[${var.environment}] ${each.value.display_name}"
   combiner              = "OR"
-  severity              = each.value.severity
-  notification_channels = local.channels
+  severity              = each.value.severity == "page" ? "CRITICAL" : "WARNING"
+  notification_channels = local.channels[each.value.severity]
   user_labels           = var.labels
 
   conditions {
@@ -289,61 +278,124 @@ resource "google_monitoring_alert_policy" "promql" {
   }
 }
 
-# --- SLOs --------------------------------------------------------------------------
+# --- The local alerting rules -----------------------------------------------------
 
-resource "google_monitoring_custom_service" "api" {
-  project      = var.project_id
-  service_id   = "${var.api_service_name}-${var.environment}"
-  display_name = "flightdeck API (${var.environment})"
+# One policy per alerting rule of alerts/rules and slo/_gen: the query is the
+# rule's expression with its recording rules inlined (Cloud Monitoring evaluates
+# no recording rules), `duration` is its `for:`, the labels are its labels. The
+# watchdog goes to the dead man's switch channels, pages and tickets to theirs.
+resource "google_monitoring_alert_policy" "prometheus" {
+  for_each              = local.prometheus_alerts
+  project               = var.project_id
+  display_name          = "[${var.environment}] ${each.key}"
+  combiner              = "OR"
+  severity              = each.value.severity == "page" ? "CRITICAL" : "WARNING"
+  notification_channels = each.value.alert == "Watchdog" ? local.channels.watchdog : local.channels[each.value.severity]
+  user_labels           = var.labels
+
+  # The watchdog fires forever: re-notify so the dead man's switch keeps hearing it.
+  dynamic "alert_strategy" {
+    for_each = each.value.alert == "Watchdog" ? [1] : []
+    content {
+      notification_channel_strategy {
+        notification_channel_names = local.channels.watchdog
+        renotify_interval          = "1800s"
+      }
+    }
+  }
+
+  conditions {
+    display_name = each.key
+    condition_prometheus_query_language {
+      query               = each.value.query
+      duration            = each.value.duration
+      evaluation_interval = "60s"
+      labels              = each.value.labels
+      rule_group          = each.value.group
+      alert_rule          = each.value.alert
+    }
+  }
+
+  documentation {
+    subject   = "[${var.environment}] ${each.value.cloud_summary}"
+    mime_type = "text/markdown"
+    content   = "**Summary:** ${each.value.cloud_summary}\n\n**Description:** ${each.value.cloud_description}"
+    links {
+      display_name = "Runbook"
+      url          = each.value.runbook_url
+    }
+  }
 }
 
-resource "google_monitoring_slo" "api" {
+# --- SLOs --------------------------------------------------------------------------
+
+moved {
+  from = google_monitoring_custom_service.api
+  to   = google_monitoring_custom_service.this["flightdeck-api"]
+}
+
+moved {
+  from = google_monitoring_slo.api
+  to   = google_monitoring_slo.this
+}
+
+resource "google_monitoring_custom_service" "this" {
+  for_each     = toset([for s in values(var.slos) : s.service])
+  project      = var.project_id
+  service_id   = "${local.slo_services[each.key]}-${var.environment}"
+  display_name = "${each.key} (${var.environment})"
+}
+
+resource "google_monitoring_slo" "this" {
   for_each            = var.slos
   project             = var.project_id
-  service             = google_monitoring_custom_service.api.service_id
+  service             = google_monitoring_custom_service.this[each.value.service].service_id
   slo_id              = each.key
   display_name        = each.value.display_name
   goal                = each.value.goal
   rolling_period_days = each.value.rolling_period_days
 
   request_based_sli {
+    # API availability from Cloud Run's request count; ingest success from the
+    # app's outcome counter (Managed Prometheus).
     dynamic "good_total_ratio" {
-      for_each = each.value.kind == "availability" ? [1] : []
+      for_each = contains(["availability", "good_total"], each.value.kind) ? [1] : []
       content {
-        total_service_filter = local.slo_filters.total
-        bad_service_filter   = local.slo_filters.bad
+        total_service_filter = each.value.kind == "availability" ? local.slo_filters.total : each.value.total_filter
+        bad_service_filter   = each.value.kind == "availability" ? local.slo_filters.bad : each.value.bad_filter
       }
     }
 
+    # API latency from Cloud Run's request latencies (milliseconds); ingest
+    # freshness from the app's lag histogram (seconds).
     dynamic "distribution_cut" {
-      for_each = each.value.kind == "latency" ? [1] : []
+      for_each = contains(["latency", "distribution_cut"], each.value.kind) ? [1] : []
       content {
-        # request_latencies is in milliseconds.
-        distribution_filter = local.slo_filters.latency
+        distribution_filter = each.value.kind == "latency" ? local.slo_filters.latency : each.value.distribution_filter
         range {
-          max = each.value.latency_threshold_seconds * 1000
+          max = each.value.kind == "latency" ? each.value.latency_threshold_seconds * 1000 : each.value.range_max
         }
       }
     }
   }
 }
 
-# Multi-window burn-rate alerts: page when both a long and a short window burn the
-# error budget faster than the threshold (14.4x over 1h spends 2% of a 30-day
-# budget; the short window makes the alert stop soon after the burn stops).
+# Multi-window burn-rate alerts on the Cloud Monitoring SLOs, with the factors the
+# generator derives from each SLO's period (13.44x over 1h for 28 days). They run
+# beside the PromQL policies so paging does not depend on one evaluation path.
 resource "google_monitoring_alert_policy" "burn_rate" {
   for_each              = local.burn_rate_alerts
   project               = var.project_id
   display_name          = "[${var.environment}] SLO burn rate ${each.key}"
   combiner              = "AND"
-  severity              = each.value.threshold >= 6 ? "CRITICAL" : "WARNING"
-  notification_channels = local.channels
+  severity              = each.value.severity == "page" ? "CRITICAL" : "WARNING"
+  notification_channels = local.channels[each.value.severity]
   user_labels           = var.labels
 
   conditions {
     display_name = "burn rate over ${each.value.long_window} > ${each.value.threshold}"
     condition_threshold {
-      filter          = "select_slo_burn_rate(\"${google_monitoring_slo.api[each.value.slo_id].name}\", \"${each.value.long_window}\")"
+      filter          = "select_slo_burn_rate(\"${google_monitoring_slo.this[each.value.slo_id].name}\", \"${each.value.long_window}\")"
       comparison      = "COMPARISON_GT"
       threshold_value = each.value.threshold
       duration        = "0s"
@@ -353,7 +405,7 @@ resource "google_monitoring_alert_policy" "burn_rate" {
   conditions {
     display_name = "burn rate over ${each.value.short_window} > ${each.value.threshold}"
     condition_threshold {
-      filter          = "select_slo_burn_rate(\"${google_monitoring_slo.api[each.value.slo_id].name}\", \"${each.value.short_window}\")"
+      filter          = "select_slo_burn_rate(\"${google_monitoring_slo.this[each.value.slo_id].name}\", \"${each.value.short_window}\")"
       comparison      = "COMPARISON_GT"
       threshold_value = each.value.threshold
       duration        = "0s"
@@ -363,7 +415,7 @@ resource "google_monitoring_alert_policy" "burn_rate" {
   documentation {
     subject   = "[${var.environment}] ${var.slos[each.value.slo_id].display_name}: error budget burning ${each.value.threshold}x"
     mime_type = "text/markdown"
-    content   = "**Summary:** the ${each.value.slo_id} SLO burns its error budget more than ${each.value.threshold} times faster than sustainable.\n\n**Description:** both the ${each.value.long_window} and the ${each.value.short_window} windows exceed the threshold, so the burn is real and still going on."
+    content   = "**Summary:** the ${each.value.slo_id} SLO burns its error budget more than ${each.value.threshold} times faster than sustainable.\n\n**Description:** both the ${each.value.long_window} and the ${each.value.short_window} windows exceed the threshold, so the burn is real and still going on. Error-budget policy: docs/slo-policy.md."
     links {
       display_name = "Runbook"
       url          = "${var.runbook_base_url}#slo-burn-rate"

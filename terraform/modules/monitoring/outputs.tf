@@ -10,7 +10,7 @@ output "uptime_check_id" {
 
 output "slo_names" {
   description = "Full resource names of the SLOs, keyed by slo id."
-  value       = { for k, s in google_monitoring_slo.api : k => s.name }
+  value       = { for k, s in google_monitoring_slo.this : k => s.name }
 }
 
 output "alert_policy_names" {
@@ -19,6 +19,7 @@ output "alert_policy_names" {
     [google_monitoring_alert_policy.uptime.display_name],
     [for p in google_monitoring_alert_policy.threshold : p.display_name],
     [for p in google_monitoring_alert_policy.promql : p.display_name],
+    [for p in google_monitoring_alert_policy.prometheus : p.display_name],
     [for p in google_monitoring_alert_policy.burn_rate : p.display_name],
   )
 }

@@ -38,9 +38,20 @@ variable "notification_channels" {
     type         = string
     display_name = string
     labels       = map(string)
+    receives     = string
   }))
-  description = "Notification channels created for this environment, keyed by a stable name, e.g. { oncall = { type = \"email\", display_name = \"On-call\", labels = { email_address = \"<on-call address>\" } } }."
+  description = "Notification channels created for this environment, keyed by a stable name. receives is page (on-call pager), ticket (team queue) or watchdog (a dead man's switch that expects the always-firing Watchdog), e.g. { oncall = { type = \"pagerduty\", display_name = \"On-call\", labels = { service_key = \"...\" }, receives = \"page\" } }. A channel receives one kind only, so pages and tickets never share a channel."
   default     = {}
+
+  validation {
+    condition     = alltrue([for c in values(var.notification_channels) : contains(["page", "ticket", "watchdog"], c.receives)])
+    error_message = "Each notification_channels[*].receives must be page, ticket or watchdog."
+  }
+}
+
+variable "database_instance_name" {
+  type        = string
+  description = "Name of the Cloud SQL instance (modules/database output instance_name); its CPU, connections and disk are alerted on."
 }
 
 variable "runbook_base_url" {
@@ -51,41 +62,45 @@ variable "runbook_base_url" {
 variable "slos" {
   type = map(object({
     display_name              = string
+    service                   = string
     kind                      = string
     goal                      = number
     rolling_period_days       = number
     latency_threshold_seconds = optional(number)
-    burn_rate_alerts = optional(list(object({
+    total_filter              = optional(string)
+    bad_filter                = optional(string)
+    distribution_filter       = optional(string)
+    range_max                 = optional(number)
+    burn_rate_alerts = list(object({
       name         = string
+      severity     = string
       long_window  = string
       short_window = string
       threshold    = number
-      })), [
-      { name = "fast", long_window = "3600s", short_window = "300s", threshold = 14.4 },
-      { name = "slow", long_window = "21600s", short_window = "1800s", threshold = 6 },
-    ])
+    }))
   }))
-  description = "API SLOs keyed by slo id. kind is availability (non-5xx responses / all responses) or latency (responses faster than latency_threshold_seconds / all responses), both measured by Cloud Run at its front end. Each burn-rate alert fires when both the long and the short window burn faster than threshold. Written by the slo/ generator as slo.auto.tfvars.json; shape in terraform/README.md."
+  description = "SLOs keyed by slo id, written by the slo/ generator as slo.auto.tfvars.json (one per slo/specs file). service is flightdeck-api or flightdeck-ingest. kind: availability (non-5xx / all responses) or latency (faster than latency_threshold_seconds / all), measured by Cloud Run at its front end; good_total (bad_filter / total_filter) or distribution_cut (distribution_filter up to range_max) over Managed Prometheus metrics. Each burn-rate alert (severity page or ticket, factors derived from the period) fires when both windows burn faster than threshold."
   nullable    = false
-  default = {
-    api-availability = {
-      display_name        = "API availability 99.9% / 28d"
-      kind                = "availability"
-      goal                = 0.999
-      rolling_period_days = 28
-    }
-    api-latency = {
-      display_name              = "API latency: 99% under 250 ms / 28d"
-      kind                      = "latency"
-      goal                      = 0.99
-      rolling_period_days       = 28
-      latency_threshold_seconds = 0.25
-    }
-  }
 
   validation {
-    condition     = alltrue([for s in values(var.slos) : contains(["availability", "latency"], s.kind)])
-    error_message = "Each slos[*].kind must be availability or latency."
+    condition     = alltrue([for s in values(var.slos) : contains(["availability", "latency", "good_total", "distribution_cut"], s.kind)])
+    error_message = "Each slos[*].kind must be availability, latency, good_total or distribution_cut."
+  }
+  validation {
+    condition     = alltrue([for s in values(var.slos) : contains(["flightdeck-api", "flightdeck-ingest"], s.service)])
+    error_message = "Each slos[*].service must be flightdeck-api or flightdeck-ingest."
+  }
+  validation {
+    condition     = alltrue(flatten([for s in values(var.slos) : [for b in s.burn_rate_alerts : contains(["page", "ticket"], b.severity)]]))
+    error_message = "Each slos[*].burn_rate_alerts[*].severity must be page or ticket."
+  }
+  validation {
+    condition     = alltrue([for s in values(var.slos) : s.kind != "good_total" || (s.total_filter != null && s.bad_filter != null)])
+    error_message = "A good_total SLO needs total_filter and bad_filter."
+  }
+  validation {
+    condition     = alltrue([for s in values(var.slos) : s.kind != "distribution_cut" || (s.distribution_filter != null && s.range_max != null)])
+    error_message = "A distribution_cut SLO needs distribution_filter and range_max."
   }
   validation {
     condition     = alltrue([for s in values(var.slos) : s.goal > 0 && s.goal < 1])
@@ -103,15 +118,13 @@ variable "slos" {
 
 variable "thresholds" {
   type = object({
-    oldest_unacked_age_seconds = optional(number, 300)
-    undelivered_messages       = optional(number, 10000)
-    dead_letter_messages       = optional(number, 0)
-    api_5xx_ratio              = optional(number, 0.02)
-    ingest_lag_p99_seconds     = optional(number, 30)
-    ingest_stalled_seconds     = optional(number, 300)
-    db_pool_saturation         = optional(number, 0.9)
+    undelivered_messages      = optional(number, 10000)
+    api_5xx_ratio             = optional(number, 0.02)
+    cloudsql_cpu_utilization  = optional(number, 0.8)
+    cloudsql_connections      = optional(number, 160)
+    cloudsql_disk_utilization = optional(number, 0.85)
   })
-  description = "Alert thresholds; see RUNBOOK.md for why each default was chosen."
+  description = "Thresholds of the cloud-only alerts; see RUNBOOK.md for why each default was chosen. The alerts that also run locally take theirs from alerts/rules and slo/specs."
   default     = {}
 }
 
