@@ -69,6 +69,32 @@ fn parsed<T: FromStr>(
     }
 }
 
+/// Reads `name` as an integer inside `range` (inclusive), falling back to `default`; the
+/// error message is generated from the range and `unit`, so the two cannot disagree.
+fn ranged<T>(
+    source: &dyn Source,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let expected = format!("an integer{unit} from {} to {}", range.start(), range.end());
+    parsed(source, name, default, &expected, |v| range.contains(v))
+}
+
+/// A duration in milliseconds inside `range` (milliseconds).
+fn millis(
+    source: &dyn Source,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    ranged(source, name, default, range, " of milliseconds").map(Duration::from_millis)
+}
+
 fn text(source: &dyn Source, name: &'static str, default: &str) -> String {
     present(source, name).unwrap_or_else(|| default.to_string())
 }
@@ -280,7 +306,8 @@ impl TelemetrySettings {
     }
 }
 
-/// Listeners of the HTTP API (or the ingest health endpoints) and of /metrics.
+/// Listeners of the HTTP API (or the ingest health endpoints) and of /metrics, and the limits
+/// that keep a listener bounded whatever clients send.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub host: String,
@@ -288,24 +315,29 @@ pub struct HttpSettings {
     pub metrics_port: u16,
     pub request_timeout: Duration,
     pub cache_ttl: Duration,
+    /// Byte budget of the API micro-cache (bodies and keys).
+    pub cache_max_bytes: usize,
+    /// Time a connection has to deliver a complete request head, counted from when the server
+    /// starts waiting for it; an idle keep-alive connection is closed after the same time.
+    pub header_read_timeout: Duration,
+    /// Open connections at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Requests being handled at once; beyond it requests are shed with a 503 at once.
+    pub max_in_flight: usize,
+    /// Longest request target (path and query) accepted, in bytes.
+    pub max_uri_bytes: usize,
+    /// Largest total size of request header names and values accepted, in bytes.
+    pub max_header_bytes: usize,
+    /// Time given to requests in progress after SIGTERM before connections are dropped.
+    pub shutdown_grace: Duration,
+    /// How often readiness is re-checked against the database (probes never query it).
+    pub readiness_interval: Duration,
 }
 
 impl HttpSettings {
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
-        let port = parsed(
-            source,
-            "PORT",
-            8080,
-            "a port number from 0 to 65535",
-            |_| true,
-        )?;
-        let metrics_port = parsed(
-            source,
-            "METRICS_PORT",
-            9464,
-            "a port number from 0 to 65535",
-            |_| true,
-        )?;
+        let port = ranged(source, "PORT", 8080, 0..=65535, "")?;
+        let metrics_port = ranged(source, "METRICS_PORT", 9464, 0..=65535, "")?;
         if port == metrics_port && port != 0 {
             return Err(ConfigError {
                 name: "METRICS_PORT",
@@ -317,20 +349,39 @@ impl HttpSettings {
             host: text(source, "HOST", "0.0.0.0"),
             port,
             metrics_port,
-            request_timeout: Duration::from_millis(parsed(
+            request_timeout: millis(source, "HTTP_REQUEST_TIMEOUT_MS", 10_000, 100..=600_000)?,
+            cache_ttl: millis(source, "API_CACHE_TTL_MS", 1_000, 0..=60_000)?,
+            cache_max_bytes: ranged(
                 source,
-                "HTTP_REQUEST_TIMEOUT_MS",
+                "API_CACHE_MAX_BYTES",
+                64 << 20,
+                0..=(4 << 30),
+                " of bytes",
+            )?,
+            header_read_timeout: millis(
+                source,
+                "HTTP_HEADER_READ_TIMEOUT_MS",
                 10_000,
-                "an integer of milliseconds from 100 to 600000",
-                |n: &u64| (100..=600_000).contains(n),
-            )?),
-            cache_ttl: Duration::from_millis(parsed(
+                100..=300_000,
+            )?,
+            max_connections: ranged(source, "HTTP_MAX_CONNECTIONS", 1024, 1..=100_000, "")?,
+            max_in_flight: ranged(source, "HTTP_MAX_IN_FLIGHT", 128, 1..=100_000, "")?,
+            max_uri_bytes: ranged(
                 source,
-                "API_CACHE_TTL_MS",
-                1_000,
-                "an integer of milliseconds from 0 (disabled) to 60000",
-                |n: &u64| *n <= 60_000,
-            )?),
+                "HTTP_MAX_URI_BYTES",
+                4096,
+                256..=65_536,
+                " of bytes",
+            )?,
+            max_header_bytes: ranged(
+                source,
+                "HTTP_MAX_HEADER_BYTES",
+                16_384,
+                1024..=65_536,
+                " of bytes",
+            )?,
+            shutdown_grace: millis(source, "HTTP_SHUTDOWN_GRACE_MS", 8_000, 0..=600_000)?,
+            readiness_interval: millis(source, "READINESS_INTERVAL_MS", 2_000, 100..=60_000)?,
         })
     }
 }

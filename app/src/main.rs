@@ -63,9 +63,9 @@ fn non_negative(raw: &str) -> Result<f64, String> {
 }
 
 fn ratio(raw: &str) -> Result<f64, String> {
-    non_negative(raw)?
-        .le(&1.0)
-        .then(|| raw.parse().expect("checked"))
+    non_negative(raw)
+        .ok()
+        .filter(|v| *v <= 1.0)
         .ok_or_else(|| format!("{raw:?} is not between 0 and 1"))
 }
 
@@ -120,7 +120,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 &http,
                 metrics,
                 listeners,
-                startup::shutdown_on_signals(),
+                startup::shutdown_on_signals()?,
             )
             .await
         }
@@ -131,8 +131,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let ingest = IngestSettings::from_source(&env)?;
             let metrics = telemetry::install_metrics(telemetry_settings.system.as_deref())?;
             let listeners = startup::Listeners::bind(&http).await?;
-            let shutdown = startup::shutdown_on_signals();
-            startup::ingest(&database, &pubsub, &ingest, metrics, listeners, shutdown).await
+            let shutdown = startup::shutdown_on_signals()?;
+            startup::ingest(
+                &database, &pubsub, &ingest, &http, metrics, listeners, shutdown,
+            )
+            .await
         }
         Command::Publish(args) => {
             let pubsub = PubSubSettings::from_source(&env)?;
@@ -145,7 +148,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             let span = tracing::info_span!("publish", topic = %pubsub.topic_path());
             let report = tracing::Instrument::instrument(
-                publish::run(&pubsub, &options, startup::shutdown_on_signals()),
+                publish::run(&pubsub, &options, startup::shutdown_on_signals()?),
                 span,
             )
             .await?;

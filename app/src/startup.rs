@@ -1,8 +1,10 @@
 //! Process wiring for each command: listeners, signals, servers and graceful shutdown.
 
-use crate::api::{self, ApiContext, health::Readiness};
+use crate::api::{self, ApiContext, middleware};
 use crate::config::{DatabaseSettings, HttpSettings, IngestSettings, PubSubSettings};
 use crate::db::{self, Pool};
+use crate::health::Readiness;
+use crate::server::{self, ConnectionLimits};
 use crate::telemetry::MetricsHandle;
 use axum::Router;
 use axum::extract::State;
@@ -40,21 +42,24 @@ async fn bind_one(host: &str, port: u16, name: &str) -> anyhow::Result<TcpListen
     })
 }
 
-/// A token cancelled on SIGTERM or SIGINT.
-pub fn shutdown_on_signals() -> CancellationToken {
+/// A token cancelled on SIGTERM or SIGINT. The handlers are installed before this returns, so
+/// a failure to install them stops start-up instead of leaving the signals ignored.
+pub fn shutdown_on_signals() -> anyhow::Result<CancellationToken> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|e| anyhow::anyhow!("cannot install the SIGTERM handler: {e}"))?;
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|e| anyhow::anyhow!("cannot install the SIGINT handler: {e}"))?;
     let token = CancellationToken::new();
     let cancel = token.clone();
     tokio::spawn(async move {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
         tokio::select! {
             _ = terminate.recv() => tracing::info!(signal = "SIGTERM", "shutting down"),
-            _ = tokio::signal::ctrl_c() => tracing::info!(signal = "SIGINT", "shutting down"),
+            _ = interrupt.recv() => tracing::info!(signal = "SIGINT", "shutting down"),
         }
         cancel.cancel();
     });
-    token
+    Ok(token)
 }
 
 #[derive(Clone)]
@@ -74,15 +79,13 @@ async fn render_metrics(State(state): State<MetricsState>) -> impl axum::respons
     )
 }
 
-async fn serve_router(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await?;
-    Ok(())
+fn connection_limits(http: &HttpSettings) -> ConnectionLimits {
+    ConnectionLimits {
+        max_connections: http.max_connections,
+        header_read_timeout: http.header_read_timeout,
+        shutdown_grace: http.shutdown_grace,
+        max_head_bytes: http.max_uri_bytes + http.max_header_bytes + 1024,
+    }
 }
 
 /// The public router and the /metrics router, each on its own listener, until `stop`.
@@ -90,11 +93,12 @@ async fn serve_pair(
     listeners: Listeners,
     public: Router,
     metrics: Router,
+    limits: ConnectionLimits,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
     let (a, b) = tokio::join!(
-        serve_router(listeners.http, public, stop.clone()),
-        serve_router(listeners.metrics, metrics, stop),
+        server::serve(listeners.http, public, limits.clone(), stop.clone()),
+        server::serve(listeners.metrics, metrics, limits, stop),
     );
     a.and(b)
 }
@@ -114,9 +118,42 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let pool = db::connect(database, "flightdeck-serve")?;
-    let context = ApiContext::new(pool.clone(), http.cache_ttl);
-    let api = api::router(context, http.request_timeout);
-    serve_pair(listeners, api, metrics_router(metrics, pool), shutdown).await
+    let readiness = Readiness::new();
+    let monitor_stop = CancellationToken::new();
+    let monitor =
+        readiness.spawn_monitor(pool.clone(), http.readiness_interval, monitor_stop.clone());
+    let context = ApiContext::new(pool.clone(), readiness.clone(), http);
+    middleware::preregister_series();
+    let api = middleware::stack(
+        api::routes(context),
+        middleware::RequestLimits {
+            timeout: http.request_timeout,
+            max_in_flight: http.max_in_flight,
+            max_uri_bytes: http.max_uri_bytes,
+            max_header_bytes: http.max_header_bytes,
+        },
+    );
+    let stop = CancellationToken::new();
+    let watcher = {
+        let (stop, readiness) = (stop.clone(), readiness.clone());
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            readiness.set_shutting_down();
+            stop.cancel();
+        })
+    };
+    let result = serve_pair(
+        listeners,
+        api,
+        metrics_router(metrics, pool),
+        connection_limits(http),
+        stop,
+    )
+    .await;
+    monitor_stop.cancel();
+    watcher.abort();
+    let _ = monitor.await;
+    result
 }
 
 /// `ingest`: the subscriber with /healthz, /readyz and /metrics, until a signal.
@@ -124,23 +161,28 @@ pub async fn ingest(
     database: &DatabaseSettings,
     pubsub: &PubSubSettings,
     settings: &IngestSettings,
+    http: &HttpSettings,
     metrics: MetricsHandle,
     listeners: Listeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let pool = db::connect(database, "flightdeck-ingest")?;
-    let readiness = Readiness::new(pool.clone());
-    let health = api::health::router().with_state(readiness.clone());
+    let readiness = Readiness::new();
     // Probes and scrapes keep answering until the last batch is committed.
     let servers_stop = CancellationToken::new();
+    let monitor =
+        readiness.spawn_monitor(pool.clone(), http.readiness_interval, servers_stop.clone());
+    let health = api::health::router().with_state(readiness.clone());
     let servers = tokio::spawn(serve_pair(
         listeners,
         health,
         metrics_router(metrics, pool.clone()),
+        connection_limits(http),
         servers_stop.clone(),
     ));
     let result = crate::ingest::run(pubsub, settings, pool, readiness, shutdown).await;
     servers_stop.cancel();
+    let _ = monitor.await;
     servers.await??;
     result
 }

@@ -1,94 +1,196 @@
-//! Micro-cache for hot reads: bounded staleness, one database query per key per TTL (coalescing).
+//! Micro-cache for hot reads: bounded staleness (TTL), bounded memory (a byte budget), and one
+//! database query per key per TTL (concurrent misses coalesce).
 
 use super::error::ApiError;
-use crate::telemetry::metrics::CACHE_REQUESTS;
+use crate::db::queries::{EventFilter, FeedPosition};
+use crate::telemetry::metrics::{CACHE_BYTES, CACHE_EVICTIONS, CACHE_REQUESTS};
+use axum::http::HeaderValue;
 use bytes::Bytes;
-use std::collections::HashMap;
+use chrono::NaiveDate;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
-/// Most keys kept at once; beyond it expired keys are purged, then new keys bypass the cache.
-const MAX_ENTRIES: usize = 10_000;
+/// Bytes charged per entry besides its body: the key (twice: map and queue) and bookkeeping.
+const ENTRY_OVERHEAD: usize = 256;
+
+/// A cache key built from the decoded request, so spellings of the same request share a key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    Events {
+        limit: i64,
+        filter: EventFilter,
+        after: Option<FeedPosition>,
+    },
+    Stats {
+        origin: String,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+}
+
+impl CacheKey {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Events { .. } => "events",
+            Self::Stats { .. } => "stats",
+        }
+    }
+}
+
+/// A serialized response body and its strong entity tag.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub body: Bytes,
+    pub etag: HeaderValue,
+}
+
+impl Cached {
+    pub fn new(body: Bytes) -> Self {
+        let hash = xxhash_rust::xxh3::xxh3_128(&body);
+        let etag =
+            HeaderValue::from_str(&format!("\"{hash:032x}\"")).expect("hex is a valid header");
+        Self { body, etag }
+    }
+}
 
 struct Entry {
     created: Instant,
-    value: Arc<OnceCell<Bytes>>,
+    value: Arc<OnceCell<Cached>>,
+    /// Bytes charged to the budget for this entry.
+    charged: usize,
 }
 
-/// Serialized responses keyed by request. An entry is created before its query starts, so a
-/// cached body is never older than the TTL. A TTL of zero disables caching.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<CacheKey, Entry>,
+    /// Keys in creation order: with one TTL for all, the front is always the next to expire
+    /// and the oldest to evict.
+    order: VecDeque<(Instant, CacheKey)>,
+    bytes: usize,
+}
+
+impl Entries {
+    /// Removes the front entry; returns false when the queue is empty.
+    fn pop_oldest(&mut self, reason: &'static str) -> bool {
+        let Some((created, key)) = self.order.pop_front() else {
+            return false;
+        };
+        // A key re-created after expiry has a newer entry: the stale queue item is skipped.
+        if self.map.get(&key).is_some_and(|e| e.created == created) {
+            let entry = self.map.remove(&key).expect("present");
+            self.bytes -= entry.charged;
+            metrics::counter!(CACHE_EVICTIONS, "reason" => reason).increment(1);
+        }
+        true
+    }
+}
+
+/// Serialized responses keyed by decoded request. An entry is created before its query starts,
+/// so a cached body is never older than the TTL. A TTL or budget of zero disables caching.
 pub struct ApiCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, Entry>>,
+    max_bytes: usize,
+    entries: Mutex<Entries>,
 }
 
 impl ApiCache {
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, max_bytes: usize) -> Self {
+        metrics::gauge!(CACHE_BYTES).set(0.0);
         Self {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            max_bytes,
+            entries: Mutex::new(Entries::default()),
         }
     }
 
-    fn slot(&self, key: &str) -> Option<Arc<OnceCell<Bytes>>> {
-        let mut entries = self.entries.lock().expect("cache lock");
-        if let Some(entry) = entries.get(key)
-            && entry.created.elapsed() < self.ttl
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bytes held now (bodies plus per-entry overhead).
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Drops expired entries, then the oldest ones until `bytes` is within the budget.
+    fn trim(&self, entries: &mut Entries) {
+        while entries
+            .order
+            .front()
+            .is_some_and(|(created, _)| created.elapsed() >= self.ttl)
         {
-            return Some(entry.value.clone());
+            entries.pop_oldest("expired");
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| e.created.elapsed() < self.ttl);
-            if entries.len() >= MAX_ENTRIES {
-                return None;
-            }
+        while entries.bytes > self.max_bytes && entries.pop_oldest("budget") {}
+        metrics::gauge!(CACHE_BYTES).set(entries.bytes as f64);
+    }
+
+    fn slot(&self, key: &CacheKey) -> (Arc<OnceCell<Cached>>, Instant) {
+        let mut entries = self.lock();
+        self.trim(&mut entries);
+        if let Some(entry) = entries.map.get(key) {
+            return (entry.value.clone(), entry.created);
         }
+        let created = Instant::now();
         let value = Arc::new(OnceCell::new());
-        entries.insert(
-            key.to_string(),
+        entries.map.insert(
+            key.clone(),
             Entry {
-                created: Instant::now(),
+                created,
                 value: value.clone(),
+                charged: ENTRY_OVERHEAD,
             },
         );
-        Some(value)
+        entries.order.push_back((created, key.clone()));
+        entries.bytes += ENTRY_OVERHEAD;
+        self.trim(&mut entries);
+        (value, created)
     }
 
-    /// Returns the cached body for `key` or runs `load` once for all concurrent callers.
-    pub async fn get_or_load<F, Fut>(
-        &self,
-        cache: &'static str,
-        key: String,
-        load: F,
-    ) -> Result<Bytes, ApiError>
+    /// Charges a loaded body to its entry (if the entry still exists) and evicts to the budget.
+    fn charge(&self, key: &CacheKey, created: Instant, body_len: usize) {
+        let mut entries = self.lock();
+        let Some(entry) = entries.map.get_mut(key).filter(|e| e.created == created) else {
+            return;
+        };
+        entry.charged += body_len;
+        entries.bytes += body_len;
+        self.trim(&mut entries);
+    }
+
+    /// Returns the cached response for `key` or runs `load` once for all concurrent callers.
+    pub async fn get_or_load<F, Fut>(&self, key: CacheKey, load: F) -> Result<Cached, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, ApiError>>,
     {
-        if self.ttl.is_zero() {
-            return load().await;
+        if self.ttl.is_zero() || self.max_bytes == 0 {
+            return load().await.map(Cached::new);
         }
-        let Some(slot) = self.slot(&key) else {
-            metrics::counter!(CACHE_REQUESTS, "cache" => cache, "result" => "bypass").increment(1);
-            return load().await;
-        };
-        if let Some(body) = slot.get() {
+        let cache = key.label();
+        let (slot, created) = self.slot(&key);
+        if let Some(cached) = slot.get() {
             metrics::counter!(CACHE_REQUESTS, "cache" => cache, "result" => "hit").increment(1);
-            return Ok(body.clone());
+            return Ok(cached.clone());
         }
         let mut loaded_here = false;
-        let body = slot
+        let cached = slot
             .get_or_try_init(|| {
                 loaded_here = true;
-                load()
+                async { load().await.map(Cached::new) }
             })
             .await?
             .clone();
+        if loaded_here {
+            self.charge(&key, created, cached.body.len());
+        }
         let result = if loaded_here { "miss" } else { "coalesced" };
         metrics::counter!(CACHE_REQUESTS, "cache" => cache, "result" => result).increment(1);
-        Ok(body)
+        Ok(cached)
     }
 }
 
@@ -97,22 +199,35 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[tokio::test]
+    fn key(n: i64) -> CacheKey {
+        CacheKey::Events {
+            limit: n,
+            filter: EventFilter::default(),
+            after: None,
+        }
+    }
+
+    fn body(text: &'static str) -> impl FnOnce() -> std::future::Ready<Result<Bytes, ApiError>> {
+        move || std::future::ready(Ok(Bytes::from_static(text.as_bytes())))
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn concurrent_requests_for_a_key_run_one_load() {
-        let cache = Arc::new(ApiCache::new(Duration::from_secs(5)));
+        let cache = Arc::new(ApiCache::new(Duration::from_secs(5), 1 << 20));
         let loads = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let (cache, loads) = (cache.clone(), loads.clone());
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_load("test", "k".into(), || async move {
+                    .get_or_load(key(1), || async move {
                         loads.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         Ok(Bytes::from_static(b"v"))
                     })
                     .await
                     .unwrap()
+                    .body
             }));
         }
         for task in tasks {
@@ -121,44 +236,83 @@ mod tests {
         assert_eq!(loads.load(Ordering::SeqCst), 1);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn entries_expire_after_the_ttl_and_errors_are_not_cached() {
-        let cache = ApiCache::new(Duration::from_millis(30));
-        let load = |v: &'static str| move || async move { Ok(Bytes::from_static(v.as_bytes())) };
+        let cache = ApiCache::new(Duration::from_millis(30), 1 << 20);
         assert_eq!(
-            cache.get_or_load("t", "k".into(), load("a")).await.unwrap(),
+            cache.get_or_load(key(1), body("a")).await.unwrap().body,
             "a"
         );
+        tokio::time::advance(Duration::from_millis(29)).await;
         assert_eq!(
-            cache.get_or_load("t", "k".into(), load("b")).await.unwrap(),
+            cache.get_or_load(key(1), body("b")).await.unwrap().body,
             "a"
         );
-        tokio::time::sleep(Duration::from_millis(40)).await;
+        tokio::time::advance(Duration::from_millis(1)).await;
         assert_eq!(
-            cache.get_or_load("t", "k".into(), load("c")).await.unwrap(),
+            cache.get_or_load(key(1), body("c")).await.unwrap().body,
             "c"
         );
         let failed = cache
-            .get_or_load("t", "e".into(), || async { Err(ApiError::Timeout) })
+            .get_or_load(key(2), || async { Err(ApiError::Timeout) })
             .await;
         assert!(failed.is_err());
         assert_eq!(
-            cache.get_or_load("t", "e".into(), load("d")).await.unwrap(),
+            cache.get_or_load(key(2), body("d")).await.unwrap().body,
             "d"
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_byte_budget_evicts_the_oldest_entries_first() {
+        const BODY: &str = "0123456789012345678901234567890123456789";
+        let per_entry = ENTRY_OVERHEAD + BODY.len();
+        let cache = ApiCache::new(Duration::from_secs(60), per_entry * 10);
+        for n in 0..1_000 {
+            cache.get_or_load(key(n), body(BODY)).await.unwrap();
+            assert!(cache.bytes() <= per_entry * 10, "{} bytes", cache.bytes());
+        }
+        assert_eq!(cache.bytes(), per_entry * 10);
+        // The newest key is still cached, the oldest was evicted.
+        assert_eq!(
+            cache.get_or_load(key(999), body("new")).await.unwrap().body,
+            BODY
+        );
+        assert_eq!(
+            cache.get_or_load(key(0), body("new")).await.unwrap().body,
+            "new"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_entries_release_their_bytes() {
+        let cache = ApiCache::new(Duration::from_millis(10), 1 << 20);
+        cache.get_or_load(key(1), body("abc")).await.unwrap();
+        assert_eq!(cache.bytes(), ENTRY_OVERHEAD + 3);
+        tokio::time::advance(Duration::from_millis(10)).await;
+        cache.get_or_load(key(2), body("de")).await.unwrap();
+        assert_eq!(cache.bytes(), ENTRY_OVERHEAD + 2);
+    }
+
     #[tokio::test]
     async fn zero_ttl_disables_caching() {
-        let cache = ApiCache::new(Duration::ZERO);
-        let load = |v: &'static str| move || async move { Ok(Bytes::from_static(v.as_bytes())) };
+        let cache = ApiCache::new(Duration::ZERO, 1 << 20);
         assert_eq!(
-            cache.get_or_load("t", "k".into(), load("a")).await.unwrap(),
+            cache.get_or_load(key(1), body("a")).await.unwrap().body,
             "a"
         );
         assert_eq!(
-            cache.get_or_load("t", "k".into(), load("b")).await.unwrap(),
+            cache.get_or_load(key(1), body("b")).await.unwrap().body,
             "b"
         );
+    }
+
+    #[test]
+    fn the_etag_is_strong_and_follows_the_body() {
+        let a = Cached::new(Bytes::from_static(b"a"));
+        assert_eq!(a.etag, Cached::new(Bytes::from_static(b"a")).etag);
+        assert_ne!(a.etag, Cached::new(Bytes::from_static(b"b")).etag);
+        let text = a.etag.to_str().unwrap();
+        assert!(text.starts_with('"') && text.ends_with('"') && text.len() == 34);
     }
 }

@@ -1,21 +1,33 @@
 //! RFC 9457 problem details: client errors explain themselves, internal errors are logged only.
 
+use crate::db::DbError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// Everything a handler can fail with.
+/// Seconds a client is asked to wait (`Retry-After`) after a 503.
+pub const RETRY_AFTER_SECONDS: &str = "1";
+
+/// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("parameter {name}: {detail}")]
     InvalidParameter { name: &'static str, detail: String },
     #[error("{0}")]
     NotFound(String),
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Database(#[from] DbError),
     #[error("request timed out")]
     Timeout,
+    #[error("over capacity")]
+    Overloaded,
+    #[error("method {0} not allowed")]
+    MethodNotAllowed(String),
+    #[error("request target longer than {0} bytes")]
+    UriTooLong(usize),
+    #[error("request headers larger than {0} bytes")]
+    HeadersTooLarge(usize),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -31,7 +43,7 @@ impl ApiError {
 
 impl From<deadpool_postgres::PoolError> for ApiError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        Self::Unavailable(e.to_string())
+        Self::Database(DbError::Pool(e))
     }
 }
 
@@ -40,8 +52,10 @@ impl From<deadpool_postgres::PoolError> for ApiError {
 pub struct Problem {
     /// URI identifying the problem type.
     #[serde(rename = "type")]
+    #[schema(pattern = "^urn:flightdeck:problem:[a-z-]+$")]
     pub kind: String,
     pub title: String,
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     pub detail: String,
     /// The offending query or path parameter, for 400 responses.
@@ -49,6 +63,7 @@ pub struct Problem {
     pub parameter: Option<String>,
 }
 
+/// A problem+json response; never stored by caches.
 pub fn problem(
     status: StatusCode,
     kind: &str,
@@ -63,11 +78,38 @@ pub fn problem(
         parameter: parameter.map(str::to_string),
     };
     let mut response = (status, Json(body)).into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// A 503 problem with `Retry-After`: the client may retry the same request shortly.
+pub fn unavailable(kind: &str, detail: &str) -> Response {
+    let mut response = problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        kind,
+        detail.to_string(),
+        None,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(RETRY_AFTER_SECONDS),
+    );
+    response
+}
+
+/// A 500 problem that echoes nothing internal.
+pub fn internal() -> Response {
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "an internal error occurred; it has been logged".into(),
+        None,
+    )
 }
 
 impl IntoResponse for ApiError {
@@ -80,33 +122,45 @@ impl IntoResponse for ApiError {
                 Some(name),
             ),
             Self::NotFound(detail) => problem(StatusCode::NOT_FOUND, "not-found", detail, None),
-            Self::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
+            Self::Database(error) if error.is_transient() => {
+                tracing::warn!(%error, "database unavailable");
+                unavailable("unavailable", "the database is unavailable; retry shortly")
+            }
+            Self::Database(error) => {
+                tracing::error!(%error, "database error");
+                internal()
+            }
+            Self::Timeout => unavailable("timeout", "the request took too long; retry shortly"),
+            Self::Overloaded => {
+                unavailable("overloaded", "the service is at capacity; retry shortly")
+            }
+            Self::MethodNotAllowed(method) => {
                 let mut response = problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the database is unavailable; retry shortly".into(),
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method-not-allowed",
+                    format!("method {method} is not allowed; this API is read-only (GET, HEAD)"),
                     None,
                 );
                 response
                     .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
                 response
             }
-            Self::Timeout => problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                "the request took too long; retry shortly".into(),
+            Self::UriTooLong(limit) => problem(
+                StatusCode::URI_TOO_LONG,
+                "uri-too-long",
+                format!("the request target exceeds {limit} bytes"),
+                None,
+            ),
+            Self::HeadersTooLarge(limit) => problem(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers-too-large",
+                format!("the request headers exceed {limit} bytes"),
                 None,
             ),
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "an internal error occurred; it has been logged".into(),
-                    None,
-                )
+                internal()
             }
         }
     }

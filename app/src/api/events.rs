@@ -1,12 +1,13 @@
 //! GET /v1/events: the newest-first feed with filters and keyset pagination.
 
-use super::ApiContext;
+use super::cache::CacheKey;
 use super::error::{ApiError, Problem};
 use super::params::{Params, is_flight_id, is_iata};
-use super::{cursor, json_body};
+use super::{ApiContext, conditional_json, cursor};
 use crate::db::queries::{self, EventFilter, FeedPosition, StoredEvent};
 use crate::domain::FlightStatus;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub struct EventPage {
     pub items: Vec<StoredEvent>,
     /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,80}$")]
     pub next_cursor: Option<String>,
 }
 
@@ -29,20 +31,25 @@ pub fn router() -> Router<ApiContext> {
     path = "/v1/events",
     tag = "events",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size, 1..=500 (default 50)"),
-        ("cursor" = Option<String>, Query, description = "Opaque `next_cursor` of the previous page"),
-        ("origin" = Option<String>, Query, description = "IATA origin airport, e.g. SCL"),
+        ("limit" = Option<i64>, Query, description = "Page size, 1..=500 (default 50)", minimum = 1, maximum = 500),
+        ("cursor" = Option<String>, Query, description = "Opaque `next_cursor` of the previous page, exactly as returned", pattern = "^[A-Za-z0-9_-]{1,80}$"),
+        ("origin" = Option<String>, Query, description = "IATA origin airport, e.g. SCL", pattern = "^[A-Z]{3}$"),
         ("status" = Option<FlightStatus>, Query, description = "Flight status"),
-        ("flight_id" = Option<String>, Query, description = "Events of one flight"),
+        ("flight_id" = Option<String>, Query, description = "Events of one flight", pattern = "^[A-Za-z0-9-]{1,64}$"),
+        ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client holds; an unchanged page is a 304"),
     ),
     responses(
-        (status = 200, description = "A page of events", body = EventPage),
+        (status = 200, description = "A page of events", body = EventPage, headers(
+            ("ETag" = String, description = "Strong entity tag of the body"),
+            ("Cache-Control" = String, description = "max-age matching the API's staleness bound"))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable or service at capacity; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_events(
     State(context): State<ApiContext>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(
@@ -66,11 +73,15 @@ pub async fn list_events(
             is_flight_id,
         )?,
     };
-    let key = format!("events|{limit}|{:?}|{:?}", filter, params.get("cursor"));
-    let body = context
+    let key = CacheKey::Events {
+        limit,
+        filter: filter.clone(),
+        after,
+    };
+    let cached = context
         .cache
-        .get_or_load("events", key, || async {
-            let client = context.pool.get().await?;
+        .get_or_load(key, || async {
+            let client = crate::db::checkout(&context.pool).await?;
             let (items, has_more) = queries::list_events(&client, &filter, after, limit).await?;
             let next_cursor = has_more.then(|| items.last()).flatten().map(|last| {
                 cursor::encode(FeedPosition {
@@ -83,5 +94,5 @@ pub async fn list_events(
                 .into())
         })
         .await?;
-    Ok(json_body(body))
+    Ok(conditional_json(&headers, &cached, &context.cache_control))
 }

@@ -1,11 +1,15 @@
 //! GET /v1/flights/{flight_id}: a flight's current state and its latest events.
 
-use super::ApiContext;
+use super::cache::Cached;
 use super::error::{ApiError, Problem};
 use super::params::is_flight_id;
+use super::{ApiContext, conditional_json};
 use crate::db::queries::{self, FlightState, StoredEvent};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::{Json, Router, routing::get};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
+use axum::{Router, routing::get};
 use serde::{Deserialize, Serialize};
 
 /// Events returned with a flight.
@@ -26,25 +30,34 @@ pub fn router() -> Router<ApiContext> {
     get,
     path = "/v1/flights/{flight_id}",
     tag = "flights",
-    params(("flight_id" = String, Path, description = "Flight id, 1-64 characters of A-Z a-z 0-9 -")),
+    params(
+        ("flight_id" = String, Path, description = "Flight id, 1-64 characters of A-Z a-z 0-9 -", pattern = "^[A-Za-z0-9-]{1,64}$"),
+        ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client holds; an unchanged flight is a 304"),
+    ),
     responses(
-        (status = 200, description = "Current state and latest events", body = FlightView),
+        (status = 200, description = "Current state and latest events", body = FlightView, headers(
+            ("ETag" = String, description = "Strong entity tag of the body"),
+            ("Cache-Control" = String, description = "no-cache: revalidate with If-None-Match"))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "Malformed flight id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No event for this flight was ever stored", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable or service at capacity; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_flight(
     State(context): State<ApiContext>,
-    Path(flight_id): Path<String>,
-) -> Result<Json<FlightView>, ApiError> {
+    headers: HeaderMap,
+    flight_id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(flight_id) = flight_id
+        .map_err(|_| ApiError::invalid("flight_id", "is not valid percent-encoded UTF-8"))?;
     if !is_flight_id(&flight_id) {
         return Err(ApiError::invalid(
             "flight_id",
             format!("must be 1-64 characters of A-Z a-z 0-9 -, got {flight_id:?}"),
         ));
     }
-    let client = context.pool.get().await?;
+    let client = crate::db::checkout(&context.pool).await?;
     // Both queries are pipelined on one connection.
     let (state, events) = futures::try_join!(
         queries::flight_state(&client, &flight_id),
@@ -52,5 +65,13 @@ pub async fn get_flight(
     )?;
     let flight =
         state.ok_or_else(|| ApiError::NotFound(format!("flight {flight_id} is unknown")))?;
-    Ok(Json(FlightView { flight, events }))
+    let body = serde_json::to_vec(&FlightView { flight, events }).map_err(anyhow::Error::from)?;
+    // Flights are read fresh on every request: clients revalidate, and an unchanged flight
+    // costs them a 304.
+    let no_cache = HeaderValue::from_static("no-cache");
+    Ok(conditional_json(
+        &headers,
+        &Cached::new(body.into()),
+        &no_cache,
+    ))
 }

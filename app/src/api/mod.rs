@@ -1,4 +1,5 @@
-//! The HTTP API: routes, shared context, problem+json errors, metrics and timeouts.
+//! The HTTP API: routes, shared context, problem+json errors, conditional responses, and the
+//! middleware stack that keeps it bounded (see `middleware`).
 
 pub mod cache;
 pub mod cursor;
@@ -11,32 +12,52 @@ pub mod openapi;
 pub mod params;
 pub mod stats;
 
+use crate::config::HttpSettings;
 use crate::db::Pool;
+use crate::health::Readiness;
 use axum::Router;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cache::Cached;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What every handler can reach: the pool, the micro-cache and the readiness check.
+/// What every handler can reach: the pool, the micro-cache and the readiness verdict.
 #[derive(Clone)]
 pub struct ApiContext {
     pub pool: Pool,
     pub cache: Arc<cache::ApiCache>,
-    pub readiness: health::Readiness,
+    pub readiness: Readiness,
+    /// `Cache-Control` of cached data responses: the micro-cache's staleness bound.
+    pub cache_control: HeaderValue,
 }
 
 impl ApiContext {
-    pub fn new(pool: Pool, cache_ttl: Duration) -> Self {
+    pub fn new(pool: Pool, readiness: Readiness, settings: &HttpSettings) -> Self {
         Self {
-            readiness: health::Readiness::new(pool.clone()),
-            cache: Arc::new(cache::ApiCache::new(cache_ttl)),
+            cache: Arc::new(cache::ApiCache::new(
+                settings.cache_ttl,
+                settings.cache_max_bytes,
+            )),
+            cache_control: cache_control_for(settings.cache_ttl),
+            readiness,
             pool,
         }
     }
 }
 
-/// The public router of `serve`; `/metrics` is deliberately not here (own port).
-pub fn router(context: ApiContext, request_timeout: Duration) -> Router {
+/// `max-age` equal to the staleness bound (rounded down to whole seconds); `no-cache`
+/// (revalidate every time) when data can be younger than a second.
+fn cache_control_for(ttl: Duration) -> HeaderValue {
+    match ttl.as_secs() {
+        0 => HeaderValue::from_static("no-cache"),
+        secs => HeaderValue::from_str(&format!("max-age={secs}")).expect("ascii"),
+    }
+}
+
+/// The public routes of `serve`, without the middleware stack; `/metrics` is deliberately not
+/// here (own port).
+pub fn routes(context: ApiContext) -> Router {
     Router::new()
         .merge(events::router())
         .merge(flights::router())
@@ -45,17 +66,68 @@ pub fn router(context: ApiContext, request_timeout: Duration) -> Router {
         .merge(health::router())
         .fallback(error::not_found_fallback)
         .with_state(context)
-        .layer(axum::middleware::from_fn_with_state(
-            request_timeout,
-            middleware::observe_and_time_out,
-        ))
 }
 
-/// A 200 response with an already serialized JSON body (cached bodies are served as is).
-pub fn json_body(body: bytes::Bytes) -> axum::response::Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
+/// True when `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for this header).
+fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Some(Ok(list)) = request.get(header::IF_NONE_MATCH).map(|v| v.to_str()) else {
+        return false;
+    };
+    let etag = etag.as_bytes();
+    list.split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag).as_bytes() == etag)
+}
+
+/// A 200 JSON response with its `ETag` and `Cache-Control`, or a bodiless 304 when the client
+/// already holds that entity.
+pub fn conditional_json(
+    request: &HeaderMap,
+    cached: &Cached,
+    cache_control: &HeaderValue,
+) -> Response {
+    let mut response = if none_match(request, &cached.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            cached.body.clone(),
+        )
+            .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, cached.etag.clone());
+    headers.insert(header::CACHE_CONTROL, cache_control.clone());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_the_wildcard() {
+        let cached = Cached::new(bytes::Bytes::from_static(b"{}"));
+        let tag = cached.etag.to_str().unwrap().to_string();
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
+            none_match(&headers, &cached.etag)
+        };
+        assert!(with(&tag));
+        assert!(with(&format!("\"other\", W/{tag}")));
+        assert!(with("*"));
+        assert!(!with("\"other\""));
+        assert!(!none_match(&HeaderMap::new(), &cached.etag));
+    }
+
+    #[test]
+    fn cache_control_follows_the_staleness_bound() {
+        assert_eq!(cache_control_for(Duration::from_millis(1_000)), "max-age=1");
+        assert_eq!(cache_control_for(Duration::from_millis(2_500)), "max-age=2");
+        assert_eq!(cache_control_for(Duration::from_millis(500)), "no-cache");
+    }
 }

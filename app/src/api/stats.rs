@@ -1,11 +1,13 @@
 //! GET /v1/stats/delays: daily delay statistics for one origin over a date range.
 
-use super::ApiContext;
+use super::cache::CacheKey;
 use super::error::{ApiError, Problem};
-use super::json_body;
 use super::params::{Params, is_iata};
+use super::{ApiContext, conditional_json};
 use crate::db::queries::{self, DayDelayStats};
+use crate::domain::{FIRST_DAY, is_supported_day};
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::{Router, routing::get};
 use chrono::{Days, NaiveDate, Utc};
@@ -16,6 +18,7 @@ pub const MAX_DAYS: u64 = 92;
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DelayStats {
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub origin: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -27,40 +30,40 @@ pub fn router() -> Router<ApiContext> {
     Router::new().route("/v1/stats/delays", get(delays))
 }
 
-fn date(params: &Params, name: &'static str, default: NaiveDate) -> Result<NaiveDate, ApiError> {
-    match params.get(name) {
-        None => Ok(default),
-        Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-            ApiError::invalid(name, format!("must be a date YYYY-MM-DD, got {raw:?}"))
-        }),
-    }
-}
-
 #[utoipa::path(
     get,
     path = "/v1/stats/delays",
     tag = "stats",
     params(
-        ("origin" = String, Query, description = "IATA origin airport, e.g. SCL"),
-        ("from" = Option<String>, Query, description = "First day YYYY-MM-DD (UTC); default 6 days before `to`"),
-        ("to" = Option<String>, Query, description = "Last day YYYY-MM-DD (UTC), inclusive; default today"),
+        ("origin" = String, Query, description = "IATA origin airport, e.g. SCL", pattern = "^[A-Z]{3}$"),
+        ("from" = Option<String>, Query, description = "First day YYYY-MM-DD (UTC), from 1970-01-01 to 2199-12-31; default 6 days before `to`", format = Date),
+        ("to" = Option<String>, Query, description = "Last day YYYY-MM-DD (UTC), inclusive, from 1970-01-01 to 2199-12-31; default today", format = Date),
+        ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client holds; unchanged statistics are a 304"),
     ),
     responses(
-        (status = 200, description = "Per-day statistics", body = DelayStats),
+        (status = 200, description = "Per-day statistics", body = DelayStats, headers(
+            ("ETag" = String, description = "Strong entity tag of the body"),
+            ("Cache-Control" = String, description = "max-age matching the API's staleness bound"))),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing or invalid, or the range exceeds 92 days", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable or service at capacity; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delays(
     State(context): State<ApiContext>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &["origin", "from", "to"])?;
     let origin = params
         .text("origin", "an IATA code of 3 uppercase letters", is_iata)?
         .ok_or_else(|| ApiError::invalid("origin", "is required (an IATA code such as SCL)"))?;
-    let to = date(&params, "to", Utc::now().date_naive())?;
-    let from = date(&params, "from", to - Days::new(6))?;
+    let to = params.date("to", Utc::now().date_naive())?;
+    let week_before = to
+        .checked_sub_days(Days::new(6))
+        .filter(|d| is_supported_day(*d))
+        .unwrap_or(FIRST_DAY);
+    let from = params.date("from", week_before)?;
     if from > to {
         return Err(ApiError::invalid(
             "from",
@@ -73,11 +76,15 @@ pub async fn delays(
             format!("range covers more than {MAX_DAYS} days"),
         ));
     }
-    let key = format!("stats|{origin}|{from}|{to}");
-    let body = context
+    let key = CacheKey::Stats {
+        origin: origin.clone(),
+        from,
+        to,
+    };
+    let cached = context
         .cache
-        .get_or_load("stats", key, || async {
-            let client = context.pool.get().await?;
+        .get_or_load(key, || async {
+            let client = crate::db::checkout(&context.pool).await?;
             let days = queries::delay_stats(&client, &origin, from, to).await?;
             let stats = DelayStats {
                 origin: origin.clone(),
@@ -90,5 +97,5 @@ pub async fn delays(
                 .into())
         })
         .await?;
-    Ok(json_body(body))
+    Ok(conditional_json(&headers, &cached, &context.cache_control))
 }

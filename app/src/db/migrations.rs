@@ -64,8 +64,18 @@ pub async fn run(client: &mut Client) -> anyhow::Result<Vec<i32>> {
     for row in &applied {
         let (version, sum): (i32, String) = (row.get(0), row.get(1));
         let Some(known) = MIGRATIONS.iter().find(|m| m.version == version) else {
+            // A newer build applied it: migrations are expand/contract, so this build keeps
+            // working on the newer schema (a canary or a rollback).
+            if version > latest_version() {
+                tracing::info!(
+                    version,
+                    build_latest = latest_version(),
+                    "database schema is newer than this build; nothing to apply"
+                );
+                continue;
+            }
             bail!(
-                "database has migration {version}, which this build does not know: deploy a newer build"
+                "database has migration {version}, which this build does not know although it knows later ones: restore the migration file"
             );
         };
         if checksum(known.sql) != sum {

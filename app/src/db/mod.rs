@@ -1,8 +1,10 @@
 //! PostgreSQL: connection pool, embedded migrations, the batch writer and the API's read queries.
 
+pub mod error;
 pub mod migrations;
 pub mod pool;
 pub mod queries;
 pub mod writer;
 
-pub use pool::{Pool, connect};
+pub use error::{DbError, Failure};
+pub use pool::{Pool, checkout, connect};

@@ -1,6 +1,8 @@
 //! Connection pool sized from settings, with a statement timeout and pool gauges.
 
+use super::DbError;
 use crate::config::DatabaseSettings;
+use crate::telemetry::metrics::{DB_POOL_CONNECTIONS, DB_POOL_MAX, DB_POOL_WAIT, DB_POOL_WAITERS};
 use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod, Runtime};
 use std::time::Duration;
 use tokio_postgres::NoTls;
@@ -32,15 +34,25 @@ pub fn connect(settings: &DatabaseSettings, application_name: &str) -> anyhow::R
         .create_timeout(Some(Duration::from_secs(5)))
         .recycle_timeout(Some(Duration::from_secs(2)))
         .build()?;
-    metrics::gauge!("flightdeck_db_pool_max").set(settings.pool_max as f64);
+    metrics::gauge!(DB_POOL_MAX).set(settings.pool_max as f64);
     Ok(pool)
 }
 
-/// Publishes `flightdeck_db_pool_connections{state}` from the pool's status.
+/// A connection from the pool; the wait is recorded in `flightdeck_db_pool_wait_seconds`.
+pub async fn checkout(pool: &Pool) -> Result<deadpool_postgres::Client, DbError> {
+    let started = std::time::Instant::now();
+    let client = pool.get().await;
+    metrics::histogram!(DB_POOL_WAIT).record(started.elapsed().as_secs_f64());
+    Ok(client?)
+}
+
+/// Publishes `flightdeck_db_pool_connections{state}` and `flightdeck_db_pool_waiters` from the
+/// pool's status.
 pub fn record_pool_metrics(pool: &Pool) {
     let status = pool.status();
     let idle = status.available;
     let in_use = status.size.saturating_sub(idle);
-    metrics::gauge!("flightdeck_db_pool_connections", "state" => "idle").set(idle as f64);
-    metrics::gauge!("flightdeck_db_pool_connections", "state" => "in_use").set(in_use as f64);
+    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(idle as f64);
+    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(in_use as f64);
+    metrics::gauge!(DB_POOL_WAITERS).set(status.waiting as f64);
 }

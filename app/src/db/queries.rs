@@ -1,6 +1,7 @@
 //! Read queries behind the HTTP API: one indexed, prepared statement per request shape.
 
-use crate::domain::{FlightEvent, FlightStatus};
+use super::DbError;
+use crate::domain::{FlightEvent, FlightStatus, SYNTHETIC_FLIGHT_PREFIX};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::Row;
@@ -19,7 +20,7 @@ pub struct StoredEvent {
 }
 
 /// Position in the newest-first feed: the last item of the previous page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FeedPosition {
     pub event_time: DateTime<Utc>,
     pub event_id: Uuid,
@@ -51,7 +52,7 @@ const EVENT_COLUMNS: &str = "event_id, flight_id, airline, flight_number, origin
     status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at";
 
 /// Decodes a row of `EVENT_COLUMNS` by position (no per-row column-name lookups).
-fn stored_event(row: &Row) -> anyhow::Result<StoredEvent> {
+fn stored_event(row: &Row) -> Result<StoredEvent, DbError> {
     let status: &str = row.try_get(6)?;
     Ok(StoredEvent {
         event: FlightEvent {
@@ -61,8 +62,9 @@ fn stored_event(row: &Row) -> anyhow::Result<StoredEvent> {
             flight_number: row.try_get(3)?,
             origin: row.try_get(4)?,
             destination: row.try_get(5)?,
-            status: FlightStatus::parse(status)
-                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?} in flight_events"))?,
+            status: FlightStatus::parse(status).ok_or_else(|| {
+                DbError::data("flight_events", format!("unknown status {status:?}"))
+            })?,
             scheduled_departure: row.try_get(7)?,
             actual_departure: row.try_get(8)?,
             delay_minutes: row.try_get(9)?,
@@ -87,6 +89,10 @@ fn feed_sql(filter: &EventFilter, after: bool) -> String {
             n += 1;
         }
     }
+    if filter.flight_id.is_none() {
+        // Synthetic probe flights are readable by id only, never in the feed.
+        conditions.push(format!("flight_id NOT LIKE '{SYNTHETIC_FLIGHT_PREFIX}%'"));
+    }
     if after {
         conditions.push(format!("(event_time, event_id) < (${}, ${})", n, n + 1));
         n += 2;
@@ -108,7 +114,7 @@ pub async fn list_events(
     filter: &EventFilter,
     after: Option<FeedPosition>,
     limit: i64,
-) -> anyhow::Result<(Vec<StoredEvent>, bool)> {
+) -> Result<(Vec<StoredEvent>, bool), DbError> {
     async {
         let statement = client
             .prepare_cached(&feed_sql(filter, after.is_some()))
@@ -136,7 +142,7 @@ pub async fn list_events(
             .iter()
             .take(limit as usize)
             .map(stored_event)
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((events, has_more))
     }
     .instrument(query_span("list_events"))
@@ -165,7 +171,7 @@ pub struct FlightState {
 pub async fn flight_state(
     client: &deadpool_postgres::Client,
     flight_id: &str,
-) -> anyhow::Result<Option<FlightState>> {
+) -> Result<Option<FlightState>, DbError> {
     async {
         let statement = client
             .prepare_cached(
@@ -185,7 +191,7 @@ pub async fn flight_state(
             origin: row.try_get("origin")?,
             destination: row.try_get("destination")?,
             status: FlightStatus::parse(status)
-                .ok_or_else(|| anyhow::anyhow!("unknown status {status:?} in flights"))?,
+                .ok_or_else(|| DbError::data("flights", format!("unknown status {status:?}")))?,
             scheduled_departure: row.try_get("scheduled_departure")?,
             actual_departure: row.try_get("actual_departure")?,
             delay_minutes: row.try_get("delay_minutes")?,
@@ -232,13 +238,18 @@ impl DayDelayStats {
 /// On-time means departed at most this many minutes late (the industry's D15).
 pub const ON_TIME_MINUTES: i32 = 15;
 
+/// `LIKE` pattern of the synthetic probe flights, which statistics leave out.
+fn synthetic_pattern() -> String {
+    format!("{SYNTHETIC_FLIGHT_PREFIX}%")
+}
+
 /// Per-day statistics for `origin` over `[from, to]` (inclusive), every day present.
 pub async fn delay_stats(
     client: &deadpool_postgres::Client,
     origin: &str,
     from: NaiveDate,
     to: NaiveDate,
-) -> anyhow::Result<Vec<DayDelayStats>> {
+) -> Result<Vec<DayDelayStats>, DbError> {
     async {
         let statement = client
             .prepare_cached(
@@ -253,6 +264,7 @@ pub async fn delay_stats(
                             FILTER (WHERE status IN ('departed','arrived')) AS p95_delay
                  FROM flights
                  WHERE origin = $1 AND scheduled_departure >= $2 AND scheduled_departure < $3
+                   AND flight_id NOT LIKE $5
                  GROUP BY 1 ORDER BY 1",
             )
             .await?;
@@ -262,7 +274,10 @@ pub async fn delay_stats(
             .expect("midnight")
             .and_utc();
         let rows = client
-            .query(&statement, &[&origin, &start, &end, &ON_TIME_MINUTES])
+            .query(
+                &statement,
+                &[&origin, &start, &end, &ON_TIME_MINUTES, &synthetic_pattern()],
+            )
             .await?;
         let mut by_day = std::collections::HashMap::new();
         for row in rows {
@@ -297,7 +312,7 @@ pub async fn flight_events(
     client: &deadpool_postgres::Client,
     flight_id: &str,
     limit: i64,
-) -> anyhow::Result<Vec<StoredEvent>> {
+) -> Result<Vec<StoredEvent>, DbError> {
     let filter = EventFilter {
         flight_id: Some(flight_id.to_string()),
         ..EventFilter::default()
@@ -323,9 +338,9 @@ mod tests {
                  AND (event_time, event_id) < ($3, $4) ORDER BY event_time DESC, event_id DESC LIMIT $5"
             )
         );
-        assert!(
-            feed_sql(&EventFilter::default(), false)
-                .ends_with("FROM flight_events  ORDER BY event_time DESC, event_id DESC LIMIT $1")
-        );
+        assert!(feed_sql(&EventFilter::default(), false).ends_with(
+            "FROM flight_events WHERE flight_id NOT LIKE 'PROBE-%' \
+             ORDER BY event_time DESC, event_id DESC LIMIT $1"
+        ));
     }
 }

@@ -97,7 +97,7 @@ impl<'a> Columns<'a> {
 pub async fn write_batch(
     client: &deadpool_postgres::Client,
     batch: &[IncomingEvent],
-) -> Result<HashSet<Uuid>, tokio_postgres::Error> {
+) -> Result<HashSet<Uuid>, super::DbError> {
     let mut seen = HashSet::with_capacity(batch.len());
     let mut columns = Columns::default();
     for incoming in batch {

@@ -1,14 +1,39 @@
 //! Schema v1 of a flight event and its decoder from Pub/Sub message bytes.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use super::wire::{Slot, WireEvent};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt;
 use uuid::Uuid;
 
+/// Message attribute naming the schema of the data.
+pub const SCHEMA_VERSION_ATTRIBUTE: &str = "schema_version";
+
 /// Value of the `schema_version` message attribute this build understands.
 pub const SCHEMA_VERSION: &str = "1";
+
+/// First day flightdeck accepts anywhere (event timestamps, query dates, cursors).
+pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(day) => day,
+    None => panic!("valid date"),
+};
+
+/// Last day flightdeck accepts anywhere. The bounded range keeps every date and every day
+/// arithmetic on it inside what chrono and PostgreSQL represent.
+pub const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2199, 12, 31) {
+    Some(day) => day,
+    None => panic!("valid date"),
+};
+
+/// True when `day` lies in `FIRST_DAY..=LAST_DAY`.
+pub fn is_supported_day(day: NaiveDate) -> bool {
+    (FIRST_DAY..=LAST_DAY).contains(&day)
+}
+
+/// Flight ids starting with this are synthetic probes: stored and readable by id, but left out
+/// of the feed and the statistics.
+pub const SYNTHETIC_FLIGHT_PREFIX: &str = "PROBE-";
 
 /// Lifecycle status of a flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -129,73 +154,86 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 impl FlightEvent {
-    /// Decodes message data and attributes (schema v1). Unknown JSON fields are ignored.
+    /// Decodes message data and attributes (schema v1) in one pass, without a JSON tree.
+    /// Unknown JSON fields are ignored.
     pub fn decode(data: &[u8], attributes: &HashMap<String, String>) -> Result<Self, DecodeError> {
-        match attributes.get("schema_version") {
+        match attributes.get(SCHEMA_VERSION_ATTRIBUTE) {
             Some(v) if v == SCHEMA_VERSION => {}
             other => return Err(DecodeError::UnsupportedSchemaVersion(other.cloned())),
         }
         let text = std::str::from_utf8(data).map_err(|_| DecodeError::NotUtf8)?;
-        let value: Value =
+        // serde would also read a struct from a JSON array: only an object is an event.
+        if !text.trim_start().starts_with('{') {
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => DecodeError::NotAnObject,
+                Err(e) => DecodeError::NotJson(e.to_string()),
+            });
+        }
+        let wire: WireEvent =
             serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
-        let Value::Object(map) = value else {
-            return Err(DecodeError::NotAnObject);
-        };
-        Self::from_object(&map)
+        Self::from_wire(wire)
     }
 
-    fn from_object(map: &Map<String, Value>) -> Result<Self, DecodeError> {
-        let event_id = required_str(map, "event_id")?;
-        let event_id = Uuid::parse_str(event_id).map_err(|_| invalid("event_id", "a UUID"))?;
+    fn from_wire(wire: WireEvent<'_>) -> Result<Self, DecodeError> {
+        let event_id = Uuid::parse_str(required_str(&wire.event_id, "event_id")?)
+            .map_err(|_| invalid("event_id", "a UUID"))?;
         let flight_id = checked(
-            map,
+            &wire.flight_id,
             "flight_id",
             "1-64 characters of A-Z a-z 0-9 -",
             is_flight_id,
         )?;
-        let airline = checked(map, "airline", "2-3 uppercase letters or digits", |s| {
-            (2..=3).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        })?;
-        let flight_number = checked(map, "flight_number", "1-5 digits", |s| {
+        let airline = checked(
+            &wire.airline,
+            "airline",
+            "2-3 uppercase letters or digits",
+            |s| {
+                (2..=3).contains(&s.len())
+                    && s.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            },
+        )?;
+        let flight_number = checked(&wire.flight_number, "flight_number", "1-5 digits", |s| {
             (1..=5).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
         })?;
         let origin = checked(
-            map,
+            &wire.origin,
             "origin",
             "an IATA code of 3 uppercase letters",
             is_iata,
         )?;
         let destination = checked(
-            map,
+            &wire.destination,
             "destination",
             "an IATA code of 3 uppercase letters",
             is_iata,
         )?;
-        let status = FlightStatus::parse(required_str(map, "status")?).ok_or(invalid(
+        let status = FlightStatus::parse(required_str(&wire.status, "status")?).ok_or(invalid(
             "status",
             "one of scheduled, boarding, departed, arrived, delayed, cancelled",
         ))?;
         let scheduled_departure = timestamp(
-            required_str(map, "scheduled_departure")?,
+            required_str(&wire.scheduled_departure, "scheduled_departure")?,
             "scheduled_departure",
         )?;
-        let actual_departure = match nullable(map, "actual_departure")? {
-            None => None,
-            Some(Value::String(s)) => Some(timestamp(s, "actual_departure")?),
-            Some(_) => return Err(invalid("actual_departure", "an RFC 3339 timestamp or null")),
+        let actual_departure = match &wire.actual_departure {
+            Slot::Absent => return Err(DecodeError::MissingField("actual_departure")),
+            Slot::Null => None,
+            Slot::Text(s) => Some(timestamp(s, "actual_departure")?),
+            _ => return Err(invalid("actual_departure", "an RFC 3339 timestamp or null")),
         };
-        let delay_minutes = match nullable(map, "delay_minutes")? {
-            None => None,
-            Some(v) => Some(
-                v.as_i64()
-                    .and_then(|n| i32::try_from(n).ok())
+        let delay_minutes = match wire.delay_minutes {
+            Slot::Absent => return Err(DecodeError::MissingField("delay_minutes")),
+            Slot::Null => None,
+            Slot::Integer(n) => Some(
+                i32::try_from(n)
+                    .ok()
                     .filter(|n| *n >= 0)
                     .ok_or(invalid("delay_minutes", "an integer >= 0 or null"))?,
             ),
+            _ => return Err(invalid("delay_minutes", "an integer >= 0 or null")),
         };
-        let event_time = timestamp(required_str(map, "event_time")?, "event_time")?;
+        let event_time = timestamp(required_str(&wire.event_time, "event_time")?, "event_time")?;
         Ok(Self {
             event_id,
             flight_id: flight_id.to_owned(),
@@ -226,24 +264,21 @@ pub fn is_iata(s: &str) -> bool {
     s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-fn required_str<'a>(
-    map: &'a Map<String, Value>,
-    field: &'static str,
-) -> Result<&'a str, DecodeError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Err(DecodeError::MissingField(field)),
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(invalid(field, "a string")),
+fn required_str<'s>(slot: &'s Slot<'_>, field: &'static str) -> Result<&'s str, DecodeError> {
+    match slot {
+        Slot::Absent | Slot::Null => Err(DecodeError::MissingField(field)),
+        Slot::Text(s) => Ok(s),
+        _ => Err(invalid(field, "a string")),
     }
 }
 
-fn checked<'a>(
-    map: &'a Map<String, Value>,
+fn checked<'s>(
+    slot: &'s Slot<'_>,
     field: &'static str,
     expected: &'static str,
     valid: impl Fn(&str) -> bool,
-) -> Result<&'a str, DecodeError> {
-    let value = required_str(map, field)?;
+) -> Result<&'s str, DecodeError> {
+    let value = required_str(slot, field)?;
     if valid(value) {
         Ok(value)
     } else {
@@ -251,29 +286,21 @@ fn checked<'a>(
     }
 }
 
-/// A field that must be present but may be null.
-fn nullable<'a>(
-    map: &'a Map<String, Value>,
-    field: &'static str,
-) -> Result<Option<&'a Value>, DecodeError> {
-    match map.get(field) {
-        None => Err(DecodeError::MissingField(field)),
-        Some(Value::Null) => Ok(None),
-        Some(v) => Ok(Some(v)),
-    }
-}
-
-/// Parses RFC 3339 and keeps microseconds, the precision PostgreSQL stores.
+/// Parses RFC 3339 inside the supported days and keeps microseconds, the precision
+/// PostgreSQL stores.
 fn timestamp(value: &str, field: &'static str) -> Result<DateTime<Utc>, DecodeError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc).trunc_subsecs(6))
-        .map_err(|_| invalid(field, "an RFC 3339 timestamp"))
+        .ok()
+        .filter(|t| is_supported_day(t.date_naive()))
+        .ok_or_else(|| invalid(field, "an RFC 3339 timestamp from 1970-01-01 to 2199-12-31"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
 
     fn attrs() -> HashMap<String, String> {
         HashMap::from([("schema_version".to_string(), "1".to_string())])
@@ -408,5 +435,122 @@ mod tests {
             decode_json(&without("status")).unwrap_err().to_string(),
             "missing_field: status"
         );
+    }
+
+    #[test]
+    fn timestamps_outside_the_supported_days_are_invalid_fields() {
+        for raw in [
+            "1969-12-31T23:59:59Z",
+            "2200-01-01T00:00:00Z",
+            "+262142-12-31T00:00:00Z",
+        ] {
+            let err = decode_json(&with("event_time", json!(raw))).unwrap_err();
+            assert_eq!(err.reason(), "invalid_field", "{raw}: {err}");
+        }
+        let message = decode_json(&with("event_time", json!("1969-12-31T23:59:59Z")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(&FIRST_DAY.to_string()) && message.contains(&LAST_DAY.to_string()),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn odd_documents_get_their_own_reason() {
+        let decode = |raw: &str| {
+            FlightEvent::decode(raw.as_bytes(), &attrs())
+                .unwrap_err()
+                .reason()
+        };
+        assert_eq!(decode("\"text\""), "not_an_object");
+        assert_eq!(decode("42"), "not_an_object");
+        assert_eq!(decode("{"), "invalid_json");
+        assert_eq!(decode("{} trailing"), "invalid_json");
+        assert_eq!(
+            decode(&format!("{}{}", "[".repeat(200), "]".repeat(200))),
+            "not_an_object"
+        );
+        assert_eq!(
+            decode(&format!("{}{}", "[".repeat(200), "]".repeat(199))),
+            "invalid_json"
+        );
+        assert_eq!(decode(r#"{"origin":"SCL","origin":"LIM"}"#), "invalid_json");
+        assert_eq!(decode(r#"{"delay_minutes": 99999999999}"#), "missing_field");
+    }
+
+    fn arbitrary_event() -> impl Strategy<Value = FlightEvent> {
+        let day_micros = 0_i64..7_258_118_400_000_000;
+        (
+            any::<u128>(),
+            "[A-Za-z0-9-]{1,64}",
+            "[A-Z0-9]{2,3}",
+            "[0-9]{1,5}",
+            "[A-Z]{3}",
+            "[A-Z]{3}",
+            proptest::sample::select(FlightStatus::ALL.to_vec()),
+            day_micros.clone(),
+            proptest::option::of(day_micros.clone()),
+            proptest::option::of(0_i32..=i32::MAX),
+            day_micros,
+        )
+            .prop_map(
+                |(
+                    id,
+                    flight_id,
+                    airline,
+                    number,
+                    origin,
+                    destination,
+                    status,
+                    sched,
+                    actual,
+                    delay,
+                    time,
+                )| {
+                    let at = |m: i64| DateTime::from_timestamp_micros(m).unwrap();
+                    FlightEvent {
+                        event_id: Uuid::from_u128(id),
+                        flight_id,
+                        airline,
+                        flight_number: number,
+                        origin,
+                        destination,
+                        status,
+                        scheduled_departure: at(sched),
+                        actual_departure: actual.map(at),
+                        delay_minutes: delay,
+                        event_time: at(time),
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = FlightEvent::decode(&data, &attrs());
+        }
+
+        #[test]
+        fn arbitrary_json_objects_never_panic(fields in proptest::collection::hash_map(
+            "[a-z_]{1,20}",
+            prop_oneof![
+                Just(Value::Null),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                ".{0,40}".prop_map(Value::from),
+            ],
+            0..12,
+        )) {
+            let object: serde_json::Map<String, Value> = fields.into_iter().collect();
+            let _ = FlightEvent::decode(Value::Object(object).to_string().as_bytes(), &attrs());
+        }
+
+        #[test]
+        fn valid_events_round_trip_through_their_json(event in arbitrary_event()) {
+            let data = serde_json::to_vec(&event).unwrap();
+            prop_assert_eq!(FlightEvent::decode(&data, &attrs()).unwrap(), event);
+        }
     }
 }

@@ -2,5 +2,9 @@
 
 pub mod event;
 pub mod synthetic;
+mod wire;
 
-pub use event::{DecodeError, FlightEvent, FlightStatus, SCHEMA_VERSION};
+pub use event::{
+    DecodeError, FIRST_DAY, FlightEvent, FlightStatus, LAST_DAY, SCHEMA_VERSION,
+    SCHEMA_VERSION_ATTRIBUTE, SYNTHETIC_FLIGHT_PREFIX, is_supported_day,
+};

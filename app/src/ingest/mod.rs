@@ -5,9 +5,9 @@ mod dead_letter;
 mod processor;
 mod stream;
 
-use crate::api::health::Readiness;
 use crate::config::{IngestSettings, PubSubSettings};
 use crate::db::Pool;
+use crate::health::Readiness;
 use crate::pubsub::client;
 use processor::Processor;
 use std::sync::Arc;

@@ -2,10 +2,10 @@
 
 use super::dead_letter::{self, REJECTED_BY_DATABASE};
 use super::stream::Delivery;
-use crate::api::health::Readiness;
-use crate::db::Pool;
 use crate::db::writer::{IncomingEvent, write_batch};
+use crate::db::{DbError, Failure, Pool};
 use crate::domain::FlightEvent;
+use crate::health::Readiness;
 use crate::telemetry::metrics::{
     DLQ_MESSAGES, INGEST_BATCH_SIZE, INGEST_BATCH_WRITE, INGEST_LAG, INGEST_LAST_COMMIT,
     INGEST_MESSAGES, dlq_reason_label,
@@ -130,7 +130,7 @@ impl Processor {
                 deliveries.into_iter().for_each(|d| d.handler.ack());
                 Vec::new()
             }
-            Err(error) if error.is_permanent() => {
+            Err(error) if error.failure() == Failure::Rejected => {
                 tracing::warn!(%error, "batch refused by the database; writing its events one by one");
                 self.store_one_by_one(events, deliveries).await
             }
@@ -155,7 +155,7 @@ impl Processor {
                     self.committed(single, new_ids);
                     delivery.handler.ack();
                 }
-                Err(error) if error.is_permanent() => rejected.push(Invalid {
+                Err(error) if error.failure() == Failure::Rejected => rejected.push(Invalid {
                     reason: REJECTED_BY_DATABASE,
                     error: format!("{REJECTED_BY_DATABASE}: {}", error.detail()),
                     delivery,
@@ -166,7 +166,7 @@ impl Processor {
         rejected
     }
 
-    async fn write(&self, events: &[IncomingEvent]) -> Result<HashSet<Uuid>, WriteError> {
+    async fn write(&self, events: &[IncomingEvent]) -> Result<HashSet<Uuid>, DbError> {
         let started = Instant::now();
         let span = tracing::info_span!(
             "db.write_batch",
@@ -175,8 +175,8 @@ impl Processor {
             otel.kind = "client"
         );
         let result = async {
-            let client = self.pool.get().await?;
-            Ok(write_batch(&client, events).await?)
+            let client = crate::db::checkout(&self.pool).await?;
+            write_batch(&client, events).await
         }
         .instrument(span)
         .await;
@@ -203,16 +203,16 @@ impl Processor {
             );
         }
         metrics::gauge!(INGEST_LAST_COMMIT).set(now.timestamp_micros() as f64 / 1e6);
-        self.readiness.set_writes_failing(false);
+        self.readiness.set_ingest_paused(false);
         *self.backoff.lock().expect("backoff lock") = MIN_BACKOFF;
     }
 
     /// Nacks (redelivery), marks the worker unready and backs off before the next write.
-    async fn release(&self, deliveries: Vec<Delivery>, error: &WriteError) {
+    async fn release(&self, deliveries: Vec<Delivery>, error: &DbError) {
         let n = deliveries.len();
         deliveries.into_iter().for_each(|d| d.handler.nack());
         count("failed", n);
-        self.readiness.set_writes_failing(true);
+        self.readiness.set_ingest_paused(true);
         let delay = {
             let mut backoff = self.backoff.lock().expect("backoff lock");
             let delay = *backoff;
@@ -230,34 +230,4 @@ fn publish_time(delivery: &Delivery) -> DateTime<Utc> {
         .publish_time
         .and_then(|t| DateTime::<Utc>::try_from(t).ok())
         .unwrap_or_else(Utc::now)
-}
-
-/// Why a write failed: no connection, or the statement failed.
-#[derive(Debug, thiserror::Error)]
-enum WriteError {
-    #[error("database pool: {0}")]
-    Pool(#[from] deadpool_postgres::PoolError),
-    #[error("database: {0}")]
-    Db(#[from] tokio_postgres::Error),
-}
-
-impl WriteError {
-    /// Data errors (class 22) and integrity violations (class 23) will not pass on retry.
-    fn is_permanent(&self) -> bool {
-        match self {
-            Self::Pool(_) => false,
-            Self::Db(e) => e
-                .code()
-                .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23")),
-        }
-    }
-
-    fn detail(&self) -> String {
-        match self {
-            Self::Db(e) => e
-                .as_db_error()
-                .map_or_else(|| e.to_string(), |d| d.message().to_string()),
-            Self::Pool(e) => e.to_string(),
-        }
-    }
 }

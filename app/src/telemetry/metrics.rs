@@ -18,12 +18,26 @@ pub const DB_POOL_CONNECTIONS: &str = "flightdeck_db_pool_connections";
 pub const DB_POOL_MAX: &str = "flightdeck_db_pool_max";
 pub const BUILD_INFO: &str = "flightdeck_build_info";
 pub const CACHE_REQUESTS: &str = "flightdeck_api_cache_requests_total";
+pub const CACHE_BYTES: &str = "flightdeck_api_cache_bytes";
+pub const CACHE_EVICTIONS: &str = "flightdeck_api_cache_evictions_total";
+pub const HTTP_SHED: &str = "flightdeck_http_shed_total";
+pub const HTTP_PANICS: &str = "flightdeck_http_panics_total";
+pub const HTTP_CONNECTIONS: &str = "flightdeck_http_open_connections";
+pub const READY: &str = "flightdeck_ready";
+pub const UNREADY: &str = "flightdeck_unready";
+pub const DB_POOL_WAIT: &str = "flightdeck_db_pool_wait_seconds";
+pub const DB_POOL_WAITERS: &str = "flightdeck_db_pool_waiters";
+pub const INGEST_PAUSED: &str = "flightdeck_ingest_paused";
+pub const INGEST_OUTSTANDING_MESSAGES: &str = "flightdeck_ingest_outstanding_messages";
+pub const INGEST_OUTSTANDING_BYTES: &str = "flightdeck_ingest_outstanding_bytes";
+pub const DLQ_PUBLISH_FAILURES: &str = "flightdeck_dlq_publish_failures_total";
 
 /// Outcomes of `flightdeck_ingest_messages_total`.
 pub const OUTCOMES: [&str; 4] = ["stored", "duplicate", "invalid", "failed"];
 
 /// Reasons of `flightdeck_dlq_messages_total`, registered at zero so rates exist before incidents.
-pub const DLQ_REASONS: [&str; 7] = [
+pub const DLQ_REASONS: [&str; 8] = [
+    "too_large",
     "unsupported_schema_version",
     "not_utf8",
     "invalid_json",
@@ -65,6 +79,12 @@ pub fn install_metrics(system: Option<&str>) -> anyhow::Result<PrometheusHandle>
             Matcher::Full(INGEST_BATCH_SIZE.into()),
             &[
                 1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
+            ],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(DB_POOL_WAIT.into()),
+            &[
+                0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
             ],
         )?
         .set_buckets_for_metric(
@@ -133,6 +153,58 @@ fn describe() {
     describe_counter!(
         CACHE_REQUESTS,
         "API micro-cache lookups by cache (events, stats) and result (hit, miss, coalesced)."
+    );
+    describe_gauge!(
+        CACHE_BYTES,
+        Unit::Bytes,
+        "Bytes the API micro-cache holds (bodies plus per-entry overhead), bounded by API_CACHE_MAX_BYTES."
+    );
+    describe_counter!(
+        CACHE_EVICTIONS,
+        "API micro-cache entries removed, by reason (expired, budget)."
+    );
+    describe_counter!(
+        HTTP_SHED,
+        "Requests refused with a 503 because HTTP_MAX_IN_FLIGHT requests were already running."
+    );
+    describe_counter!(
+        HTTP_PANICS,
+        "Handler panics turned into 500 problems (the process keeps serving)."
+    );
+    describe_gauge!(
+        HTTP_CONNECTIONS,
+        "Open HTTP connections on the public listener."
+    );
+    describe_gauge!(READY, "1 when /readyz answers 200, else 0.");
+    describe_gauge!(
+        UNREADY,
+        "1 for the reason the process is not ready (starting, database_unreachable, schema_behind, ingest_paused, shutting_down), else 0."
+    );
+    describe_histogram!(
+        DB_POOL_WAIT,
+        Unit::Seconds,
+        "Time spent waiting for a database connection from the pool."
+    );
+    describe_gauge!(
+        DB_POOL_WAITERS,
+        "Callers waiting for a database connection right now."
+    );
+    describe_gauge!(
+        INGEST_PAUSED,
+        "1 while the ingest worker has paused pulling because the database is unavailable."
+    );
+    describe_gauge!(
+        INGEST_OUTSTANDING_MESSAGES,
+        "Messages the ingest worker holds (received, not yet acked or nacked)."
+    );
+    describe_gauge!(
+        INGEST_OUTSTANDING_BYTES,
+        Unit::Bytes,
+        "Payload bytes of the messages the ingest worker holds."
+    );
+    describe_counter!(
+        DLQ_PUBLISH_FAILURES,
+        "Failed publishes to the dead-letter topic (the message is nacked with a delay and retried)."
     );
 }
 
