@@ -264,4 +264,45 @@ mod tests {
         assert_eq!(panic_message(&String::from("bang")), "bang");
         assert_eq!(panic_message(&42_u8), "non-string panic payload");
     }
+
+    async fn boom() -> &'static str {
+        panic!("boom")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_problem_and_the_next_request_is_served() {
+        use axum::body::Body;
+        use axum::routing::get;
+        use tower::ServiceExt;
+        let routes = Router::new()
+            .route("/boom", get(boom))
+            .route("/ok", get(|| async { "ok" }));
+        let app = stack(
+            routes,
+            RequestLimits {
+                timeout: Duration::from_secs(1),
+                max_in_flight: 4,
+                max_uri_bytes: 1_000,
+                max_header_bytes: 1_000,
+            },
+        );
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(get("/boom")).await.unwrap();
+        assert_eq!(response.status().as_u16(), 500);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&body).contains("boom"),
+            "the panic is not echoed"
+        );
+        let response = app.oneshot(get("/ok")).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
 }

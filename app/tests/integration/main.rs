@@ -3,6 +3,7 @@
 mod api;
 mod dead_letter;
 mod end_to_end;
+mod hostile;
 mod metrics_contract;
 mod resilience;
 mod support;
