@@ -42,8 +42,9 @@ pub struct Sli {
     pub total: String,
 }
 
-/// `reporter` exists whenever the process behind the SLI is scraped; every `required` selector
-/// must then exist too (series created at start-up), otherwise the SLI is blind.
+/// `reporter` (a selector or filtering expression) has series whenever the process behind the SLI
+/// is scraped and should have produced the inputs; every `required` selector must then exist
+/// too, otherwise the SLI is blind.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inputs {
