@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability test-containers test-nonroot dashboards fleet
+.PHONY: help up down test api-contract fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability test-containers test-nonroot dashboards fleet
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ lint: ## fmt check + clippy with warnings denied
 
 test: ## everything CI proves: set-up, lints, unit + integration tests, infra and delivery checks
 	@scripts/test.sh
+
+api-contract: ## schemathesis against the live /openapi.json: no 5xx, every response as documented
+	@scripts/test-api-contract.sh
 
 test-rust: ## unit + integration tests only (services must be running: scripts/services.sh)
 	@scripts/test-rust.sh

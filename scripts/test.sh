@@ -24,6 +24,9 @@ make --no-print-directory test-containers
 step "unit and integration tests"
 scripts/test-rust.sh
 
+step "API contract: schemathesis against the live /openapi.json (1,000+ generated cases)"
+scripts/test-api-contract.sh
+
 step "SLO files match their specs (generated rules, k6 thresholds, Terraform variables)"
 make --no-print-directory slo-check
 

@@ -79,24 +79,25 @@ pub struct FlightEvent {
     /// Idempotency key: an event is stored once however often it is delivered.
     pub event_id: Uuid,
     /// 1-64 characters of `[A-Za-z0-9-]`.
-    #[schema(example = "LA800-2026-11-28")]
+    #[schema(example = "LA800-2026-11-28", pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub flight_id: String,
     /// 2-3 uppercase letters or digits (IATA/ICAO airline code).
-    #[schema(example = "LA")]
+    #[schema(example = "LA", pattern = "^[A-Z0-9]{2,3}$")]
     pub airline: String,
     /// 1-5 digits, kept as text so leading zeros survive.
-    #[schema(example = "800")]
+    #[schema(example = "800", pattern = "^[0-9]{1,5}$")]
     pub flight_number: String,
     /// IATA airport code, 3 uppercase letters.
-    #[schema(example = "SCL")]
+    #[schema(example = "SCL", pattern = "^[A-Z]{3}$")]
     pub origin: String,
     /// IATA airport code, 3 uppercase letters.
-    #[schema(example = "MAD")]
+    #[schema(example = "MAD", pattern = "^[A-Z]{3}$")]
     pub destination: String,
     pub status: FlightStatus,
     pub scheduled_departure: DateTime<Utc>,
     pub actual_departure: Option<DateTime<Utc>>,
     /// Minutes of delay, >= 0.
+    #[schema(minimum = 0)]
     pub delay_minutes: Option<i32>,
     /// When the event happened at the source.
     pub event_time: DateTime<Utc>,
