@@ -20,7 +20,7 @@ LOCAL_ONLY = {
 }
 # What GitHub jobs run that `make test` reaches another way, with the reason.
 CI_ONLY = {
-    "build": "the sre job builds the binary the live validation runs; make test builds it through test-rust.",
+    "build": "the sre job builds the binary the live validation and api-contract run; make test builds it in test-rust.",
 }
 # scripts/test.sh lines that set up rather than check, with the reason no job target matches them.
 SETUP = {
@@ -48,6 +48,7 @@ TARGET_NEEDS = {
     "build": {"cargo"},
     "test-observability": {"python3", "sudo", "apt-get", "psql"},
     "loadtest": {"cargo", "python3", "psql"},
+    "api-contract": {"python3", "psql"},
     "lint-infra": {"python3"},
     "lint-delivery": {"python3", "cargo", "git"},
 }

@@ -130,7 +130,7 @@ def ci_commands():
 
 
 @pytest.mark.parametrize("target", ["lint", "test-rust", "test-containers", "slo-check", "test-observability",
-                                    "loadtest", "lint-infra", "lint-delivery"])
+                                    "api-contract", "loadtest", "lint-infra", "lint-delivery"])
 def test_ci_runs_the_make_targets(target):
     assert re.search(rf"^make {re.escape(target)}$", ci_commands(), re.M)
 
@@ -166,6 +166,7 @@ def test_the_live_observability_validation_runs_with_the_binary_and_services():
     job = load_yaml(WORKFLOW_DIR / "ci.yml")["jobs"]["sre"]
     runs = [step.get("run", "") for step in steps(job)]
     assert runs.index("make build") < runs.index("make test-observability")
+    assert runs.index("make build") < runs.index("make api-contract")
     assert "postgres" in job["services"] and job["env"]["PUBSUB_EMULATOR_HOST"]
     assert "OBSERVABILITY_LIVE" not in json.dumps(job), "the live validation must not be switched off"
 
