@@ -149,20 +149,8 @@ impl DatabaseSettings {
         let default_pool = std::thread::available_parallelism().map_or(4, |n| n.get() * 4);
         Ok(Self {
             url,
-            pool_max: parsed(
-                source,
-                "DB_POOL_MAX",
-                default_pool,
-                "an integer from 1 to 1000",
-                |n| (1..=1000).contains(n),
-            )?,
-            statement_timeout: Duration::from_millis(parsed(
-                source,
-                "DB_STATEMENT_TIMEOUT_MS",
-                5_000,
-                "an integer of milliseconds from 100 to 600000",
-                |n: &u64| (100..=600_000).contains(n),
-            )?),
+            pool_max: ranged(source, "DB_POOL_MAX", default_pool, 1..=1000, "")?,
+            statement_timeout: millis(source, "DB_STATEMENT_TIMEOUT_MS", 5_000, 100..=600_000)?,
         })
     }
 }
@@ -217,46 +205,78 @@ impl PubSubSettings {
     }
 }
 
-/// How the subscriber pulls and batches.
+/// How the subscriber pulls, batches, bounds its memory and rides out faults.
 #[derive(Debug, Clone)]
 pub struct IngestSettings {
     pub streams: usize,
     pub batch_max: usize,
     pub batch_wait: Duration,
     pub ack_deadline: Duration,
+    /// Flow control per stream: messages held (received, not yet acked or nacked).
+    pub max_outstanding_messages: usize,
+    /// Flow control per stream: payload bytes held. With `streams`, bounds the worker's memory.
+    pub max_outstanding_bytes: usize,
+    /// Larger messages are dead-lettered as `too_large` without being parsed.
+    pub max_message_bytes: usize,
+    /// Client-side bound on one batch write, so a hung database is detected.
+    pub write_timeout: Duration,
+    /// How long a message may be held (leases extended) while the database is unavailable.
+    pub max_lease: Duration,
+    /// Bound on one publish to the dead-letter topic.
+    pub dlq_publish_timeout: Duration,
+    /// Wait before a message whose dead-letter publish failed is released for redelivery.
+    pub dlq_retry_delay: Duration,
 }
 
 impl IngestSettings {
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         Ok(Self {
-            streams: parsed(
-                source,
-                "INGEST_STREAMS",
-                4,
-                "an integer from 1 to 64",
-                |n| (1..=64).contains(n),
-            )?,
-            batch_max: parsed(
-                source,
-                "INGEST_BATCH_MAX",
-                1000,
-                "an integer from 1 to 50000",
-                |n| (1..=50_000).contains(n),
-            )?,
-            batch_wait: Duration::from_millis(parsed(
-                source,
-                "INGEST_BATCH_WAIT_MS",
-                200,
-                "an integer of milliseconds from 1 to 60000",
-                |n: &u64| (1..=60_000).contains(n),
-            )?),
-            ack_deadline: Duration::from_secs(parsed(
+            streams: ranged(source, "INGEST_STREAMS", 4, 1..=64, "")?,
+            batch_max: ranged(source, "INGEST_BATCH_MAX", 1000, 1..=50_000, "")?,
+            batch_wait: millis(source, "INGEST_BATCH_WAIT_MS", 200, 1..=60_000)?,
+            ack_deadline: Duration::from_secs(ranged(
                 source,
                 "INGEST_ACK_DEADLINE_SECONDS",
                 30,
-                "an integer of seconds from 10 to 600",
-                |n: &u64| (10..=600).contains(n),
+                10..=600,
+                " of seconds",
             )?),
+            max_outstanding_messages: ranged(
+                source,
+                "INGEST_MAX_OUTSTANDING_MESSAGES",
+                2_000,
+                1..=100_000,
+                "",
+            )?,
+            max_outstanding_bytes: ranged(
+                source,
+                "INGEST_MAX_OUTSTANDING_BYTES",
+                8 << 20,
+                (64 << 10)..=(1 << 30),
+                " of bytes",
+            )?,
+            max_message_bytes: ranged(
+                source,
+                "INGEST_MAX_MESSAGE_BYTES",
+                64 << 10,
+                1024..=(10 << 20),
+                " of bytes",
+            )?,
+            write_timeout: millis(source, "INGEST_WRITE_TIMEOUT_MS", 10_000, 100..=600_000)?,
+            max_lease: Duration::from_secs(ranged(
+                source,
+                "INGEST_MAX_LEASE_SECONDS",
+                3_600,
+                60..=86_400,
+                " of seconds",
+            )?),
+            dlq_publish_timeout: millis(
+                source,
+                "INGEST_DLQ_PUBLISH_TIMEOUT_MS",
+                5_000,
+                100..=60_000,
+            )?,
+            dlq_retry_delay: millis(source, "INGEST_DLQ_RETRY_DELAY_MS", 10_000, 0..=600_000)?,
         })
     }
 }

@@ -106,6 +106,11 @@ pub struct FlightEvent {
 /// Why a message cannot become a [`FlightEvent`]; `reason()` is a low-cardinality label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
+    /// Larger than the configured limit: refused without being parsed.
+    TooLarge {
+        size: usize,
+        limit: usize,
+    },
     UnsupportedSchemaVersion(Option<String>),
     NotUtf8,
     NotJson(String),
@@ -121,6 +126,7 @@ impl DecodeError {
     /// Short machine-readable reason used as a metric label and the DLQ `error` prefix.
     pub fn reason(&self) -> &'static str {
         match self {
+            Self::TooLarge { .. } => "too_large",
             Self::UnsupportedSchemaVersion(_) => "unsupported_schema_version",
             Self::NotUtf8 => "not_utf8",
             Self::NotJson(_) => "invalid_json",
@@ -135,6 +141,12 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reason = self.reason();
         match self {
+            Self::TooLarge { size, limit } => {
+                write!(
+                    f,
+                    "{reason}: {size} bytes, more than the {limit}-byte limit"
+                )
+            }
             Self::UnsupportedSchemaVersion(Some(v)) => {
                 write!(f, "{reason}: schema_version {v:?} is not {SCHEMA_VERSION}")
             }
@@ -155,6 +167,22 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 impl FlightEvent {
+    /// [`FlightEvent::decode`] for messages of at most `max_bytes`; larger ones are refused
+    /// unread, so a sender cannot make the worker parse (or hold parsed) megabytes.
+    pub fn decode_at_most(
+        data: &[u8],
+        attributes: &HashMap<String, String>,
+        max_bytes: usize,
+    ) -> Result<Self, DecodeError> {
+        if data.len() > max_bytes {
+            return Err(DecodeError::TooLarge {
+                size: data.len(),
+                limit: max_bytes,
+            });
+        }
+        Self::decode(data, attributes)
+    }
+
     /// Decodes message data and attributes (schema v1) in one pass, without a JSON tree.
     /// Unknown JSON fields are ignored.
     pub fn decode(data: &[u8], attributes: &HashMap<String, String>) -> Result<Self, DecodeError> {
@@ -455,6 +483,19 @@ mod tests {
             message.contains(&FIRST_DAY.to_string()) && message.contains(&LAST_DAY.to_string()),
             "{message}"
         );
+    }
+
+    #[test]
+    fn messages_over_the_limit_are_refused_unread() {
+        let data = valid().to_string();
+        let err =
+            FlightEvent::decode_at_most(data.as_bytes(), &attrs(), data.len() - 1).unwrap_err();
+        assert_eq!(err.reason(), "too_large");
+        assert!(
+            err.to_string().contains(&format!("{} bytes", data.len())),
+            "{err}"
+        );
+        assert!(FlightEvent::decode_at_most(data.as_bytes(), &attrs(), data.len()).is_ok());
     }
 
     #[test]

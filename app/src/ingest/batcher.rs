@@ -38,11 +38,9 @@ pub async fn run(
             }
         }
         // Waiting for a permit is the backpressure: pullers block, flow control stops the pull.
-        let permit = permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore open");
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break; // never closed: the semaphore lives as long as this loop
+        };
         let processor = processor.clone();
         writes.spawn(async move {
             processor.process(batch).await;

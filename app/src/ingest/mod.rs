@@ -2,6 +2,7 @@
 
 mod batcher;
 mod dead_letter;
+mod outage;
 mod processor;
 mod stream;
 
@@ -9,6 +10,8 @@ use crate::config::{IngestSettings, PubSubSettings};
 use crate::db::Pool;
 use crate::health::Readiness;
 use crate::pubsub::client;
+use dead_letter::DeadLetters;
+use outage::Outage;
 use processor::Processor;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,9 +35,21 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let subscriber = client::subscriber(pubsub, settings.streams).await?;
-    let dead_letters =
+    let dlq_publisher =
         client::publisher(pubsub, pubsub.dlq_topic_path(), Duration::from_millis(5)).await?;
-    let processor = Arc::new(Processor::new(pool, dead_letters, readiness));
+    let processor = Arc::new(Processor {
+        pool,
+        dead_letters: DeadLetters::new(
+            dlq_publisher,
+            settings.dlq_publish_timeout,
+            settings.dlq_retry_delay,
+            shutdown.clone(),
+        ),
+        outage: Outage::new(readiness),
+        write_timeout: settings.write_timeout,
+        max_message_bytes: settings.max_message_bytes,
+        shutdown: shutdown.clone(),
+    });
     let (deliveries, inbox) = mpsc::channel(settings.batch_max * 2);
     let mut pullers = Vec::with_capacity(settings.streams);
     for index in 0..settings.streams {
@@ -52,6 +67,9 @@ pub async fn run(
         subscription = %pubsub.subscription_path(),
         streams = settings.streams,
         batch_max = settings.batch_max,
+        max_outstanding_messages_per_stream = settings.max_outstanding_messages,
+        max_outstanding_bytes_per_stream = settings.max_outstanding_bytes,
+        max_message_bytes = settings.max_message_bytes,
         batch_wait_ms = settings.batch_wait.as_millis() as u64,
         "ingest started"
     );
@@ -61,9 +79,10 @@ pub async fn run(
         settings.batch_max,
         settings.batch_wait,
         CONCURRENT_WRITES,
-        processor,
+        processor.clone(),
     )
     .await;
+    processor.dead_letters.close().await;
     let mut tokens = Vec::new();
     for puller in pullers {
         tokens.push(puller.await?);

@@ -1,41 +1,39 @@
-//! Decodes a batch, writes valid events in one statement, dead-letters invalid ones, then acks.
+//! Decodes a batch, hands invalid messages to the dead-letter publisher, and writes valid
+//! events in one statement, holding them through a database outage until the write succeeds.
 
-use super::dead_letter::{self, REJECTED_BY_DATABASE};
+use super::dead_letter::{DeadLetters, Invalid, REJECTED_BY_DATABASE};
+use super::outage::Outage;
 use super::stream::Delivery;
+use crate::backoff::Backoff;
 use crate::db::writer::{IncomingEvent, write_batch};
 use crate::db::{DbError, Failure, Pool};
 use crate::domain::FlightEvent;
-use crate::health::Readiness;
 use crate::telemetry::metrics::{
-    DLQ_MESSAGES, INGEST_BATCH_SIZE, INGEST_BATCH_WRITE, INGEST_LAG, INGEST_LAST_COMMIT,
-    INGEST_MESSAGES, dlq_reason_label,
+    INGEST_BATCH_SIZE, INGEST_BATCH_WRITE, INGEST_LAG, INGEST_LAST_COMMIT, INGEST_MESSAGES,
+    dlq_reason_label,
 };
 use chrono::{DateTime, Utc};
-use google_cloud_pubsub::client::Publisher;
 use opentelemetry::trace::TraceContextExt;
 use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use uuid::Uuid;
 
-const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// First and longest wait between two attempts to write a held batch.
+const RETRY_MIN: Duration = Duration::from_millis(100);
+const RETRY_MAX: Duration = Duration::from_secs(5);
 
-/// Writes batches; shared by the concurrent write tasks.
+/// What a batch write needs besides the batch.
 pub struct Processor {
-    pool: Pool,
-    dead_letters: Publisher,
-    readiness: Readiness,
-    backoff: Mutex<Duration>,
-}
-
-/// A message that goes to the dead-letter topic.
-struct Invalid {
-    delivery: Delivery,
-    reason: &'static str,
-    error: String,
+    pub pool: Pool,
+    pub dead_letters: DeadLetters,
+    pub outage: Outage,
+    pub write_timeout: Duration,
+    pub max_message_bytes: usize,
+    /// Fires on SIGTERM: held batches are released instead of retried.
+    pub shutdown: CancellationToken,
 }
 
 fn count(outcome: &'static str, n: usize) {
@@ -44,17 +42,19 @@ fn count(outcome: &'static str, n: usize) {
     }
 }
 
-impl Processor {
-    pub fn new(pool: Pool, dead_letters: Publisher, readiness: Readiness) -> Self {
-        Self {
-            pool,
-            dead_letters,
-            readiness,
-            backoff: Mutex::new(MIN_BACKOFF),
-        }
-    }
+/// How a held batch ended.
+enum Stored {
+    /// Committed and acked.
+    Done,
+    /// The database refused the batch's data: isolate the culprits.
+    Rejected(DbError),
+    /// Shutting down during an outage: released for redelivery.
+    Released,
+}
 
-    /// Handles one batch end to end. Every delivery is acked or nacked before this returns.
+impl Processor {
+    /// Handles one batch end to end. Every delivery is acked, nacked or handed to the
+    /// dead-letter publisher before this returns.
     pub async fn process(&self, batch: Vec<Delivery>) {
         let span = tracing::info_span!(
             "ingest.batch",
@@ -72,7 +72,11 @@ impl Processor {
             if linked.is_valid() {
                 span.add_link(linked);
             }
-            match FlightEvent::decode(&delivery.message.data, &delivery.message.attributes) {
+            match FlightEvent::decode_at_most(
+                &delivery.message.data,
+                &delivery.message.attributes,
+                self.max_message_bytes,
+            ) {
                 Ok(event) => {
                     events.push(IncomingEvent {
                         event,
@@ -89,34 +93,12 @@ impl Processor {
             }
         }
         async {
-            let (_, rejected) =
-                futures::join!(self.dead_letter(invalid), self.store(events, valid));
-            self.dead_letter(rejected).await;
+            self.dead_letters.submit(invalid);
+            let rejected = self.store(events, valid).await;
+            self.dead_letters.submit(rejected);
         }
         .instrument(span)
         .await;
-    }
-
-    async fn dead_letter(&self, invalid: Vec<Invalid>) {
-        if invalid.is_empty() {
-            return;
-        }
-        let messages = invalid
-            .iter()
-            .map(|i| dead_letter::dead_letter_message(&i.delivery.message, &i.error))
-            .collect();
-        let published = dead_letter::publish_all(&self.dead_letters, messages).await;
-        for (item, ok) in invalid.into_iter().zip(published) {
-            if ok {
-                item.delivery.handler.ack();
-                count("invalid", 1);
-                metrics::counter!(DLQ_MESSAGES, "reason" => item.reason).increment(1);
-                tracing::info!(reason = item.reason, error = %item.error, message_id = %item.delivery.message.message_id, "dead-lettered invalid message");
-            } else {
-                item.delivery.handler.nack();
-                count("failed", 1);
-            }
-        }
     }
 
     /// Writes and acks valid events; returns those the database refused for good.
@@ -124,19 +106,32 @@ impl Processor {
         if events.is_empty() {
             return Vec::new();
         }
-        match self.write(&events).await {
-            Ok(new_ids) => {
-                self.committed(&events, new_ids);
-                deliveries.into_iter().for_each(|d| d.handler.ack());
-                Vec::new()
-            }
-            Err(error) if error.failure() == Failure::Rejected => {
+        match self.store_held(&events, deliveries).await {
+            Ok(()) => Vec::new(),
+            Err((error, deliveries)) => {
                 tracing::warn!(%error, "batch refused by the database; writing its events one by one");
                 self.store_one_by_one(events, deliveries).await
             }
-            Err(error) => {
-                self.release(deliveries, &error).await;
-                Vec::new()
+        }
+    }
+
+    /// Writes `events` until the write succeeds (then acks), the database refuses the data
+    /// (returns the deliveries untouched), or shutdown arrives during an outage (nacks).
+    async fn store_held(
+        &self,
+        events: &[IncomingEvent],
+        deliveries: Vec<Delivery>,
+    ) -> Result<(), (DbError, Vec<Delivery>)> {
+        match self.write_until_done(events).await {
+            Stored::Done => {
+                deliveries.into_iter().for_each(Delivery::ack);
+                Ok(())
+            }
+            Stored::Rejected(error) => Err((error, deliveries)),
+            Stored::Released => {
+                count("failed", deliveries.len());
+                deliveries.into_iter().for_each(Delivery::nack);
+                Ok(())
             }
         }
     }
@@ -149,21 +144,47 @@ impl Processor {
     ) -> Vec<Invalid> {
         let mut rejected = Vec::new();
         for (event, delivery) in events.into_iter().zip(deliveries) {
-            let single = std::slice::from_ref(&event);
-            match self.write(single).await {
-                Ok(new_ids) => {
-                    self.committed(single, new_ids);
-                    delivery.handler.ack();
-                }
-                Err(error) if error.failure() == Failure::Rejected => rejected.push(Invalid {
+            if let Err((error, mut back)) = self
+                .store_held(std::slice::from_ref(&event), vec![delivery])
+                .await
+            {
+                rejected.push(Invalid {
                     reason: REJECTED_BY_DATABASE,
                     error: format!("{REJECTED_BY_DATABASE}: {}", error.detail()),
-                    delivery,
-                }),
-                Err(error) => self.release(vec![delivery], &error).await,
+                    delivery: back.remove(0),
+                });
             }
         }
         rejected
+    }
+
+    /// Retries transient failures with jittered backoff; the messages stay held meanwhile, so
+    /// an outage spends no delivery attempts.
+    async fn write_until_done(&self, events: &[IncomingEvent]) -> Stored {
+        let mut backoff = Backoff::new(RETRY_MIN, RETRY_MAX);
+        loop {
+            match self.write(events).await {
+                Ok(new_ids) => {
+                    self.committed(events, new_ids);
+                    return Stored::Done;
+                }
+                Err(error) if error.failure() == Failure::Rejected => {
+                    return Stored::Rejected(error);
+                }
+                Err(error) => {
+                    if error.failure() == Failure::Internal {
+                        tracing::error!(%error, "batch write failed with an unexpected database error; retrying");
+                    }
+                    self.outage.write_failed(&error, events.len());
+                    let delay = backoff.next_delay();
+                    tracing::debug!(%error, retry_in_ms = delay.as_millis() as u64, "batch write failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = self.shutdown.cancelled() => return Stored::Released,
+                    }
+                }
+            }
+        }
     }
 
     async fn write(&self, events: &[IncomingEvent]) -> Result<HashSet<Uuid>, DbError> {
@@ -176,7 +197,14 @@ impl Processor {
         );
         let result = async {
             let client = crate::db::checkout(&self.pool).await?;
-            write_batch(&client, events).await
+            match tokio::time::timeout(self.write_timeout, write_batch(&client, events)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    // The connection may still run the statement: take it out of the pool.
+                    drop(deadpool_postgres::Object::take(client));
+                    Err(DbError::TimedOut(self.write_timeout))
+                }
+            }
         }
         .instrument(span)
         .await;
@@ -203,24 +231,7 @@ impl Processor {
             );
         }
         metrics::gauge!(INGEST_LAST_COMMIT).set(now.timestamp_micros() as f64 / 1e6);
-        self.readiness.set_ingest_paused(false);
-        *self.backoff.lock().expect("backoff lock") = MIN_BACKOFF;
-    }
-
-    /// Nacks (redelivery), marks the worker unready and backs off before the next write.
-    async fn release(&self, deliveries: Vec<Delivery>, error: &DbError) {
-        let n = deliveries.len();
-        deliveries.into_iter().for_each(|d| d.handler.nack());
-        count("failed", n);
-        self.readiness.set_ingest_paused(true);
-        let delay = {
-            let mut backoff = self.backoff.lock().expect("backoff lock");
-            let delay = *backoff;
-            *backoff = (delay * 2).min(MAX_BACKOFF);
-            delay
-        };
-        tracing::error!(%error, messages = n, retry_in_ms = delay.as_millis() as u64, "batch write failed; messages released for redelivery");
-        tokio::time::sleep(delay).await;
+        self.outage.write_succeeded();
     }
 }
 

@@ -4,6 +4,7 @@ mod api;
 mod dead_letter;
 mod end_to_end;
 mod hostile;
+mod ingest_faults;
 mod metrics_contract;
 mod resilience;
 mod support;

@@ -5,6 +5,7 @@ pub mod app;
 pub mod database;
 pub mod metrics;
 pub mod otlp;
+pub mod private_pg;
 pub mod pubsub;
 pub mod services;
 

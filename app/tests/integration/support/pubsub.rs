@@ -71,6 +71,30 @@ impl TestPubSub {
             .expect("publish raw message")
     }
 
+    /// Deletes the dead-letter topic (the fault "DLQ missing").
+    pub async fn delete_dead_letter_topic(&self) {
+        client::topic_admin(&self.settings)
+            .await
+            .expect("topic admin")
+            .delete_topic()
+            .set_topic(self.settings.dlq_topic_path())
+            .send()
+            .await
+            .expect("delete the dead-letter topic");
+    }
+
+    /// Creates the dead-letter topic again after `delete_dead_letter_topic`.
+    pub async fn recreate_dead_letter_topic(&self) {
+        client::topic_admin(&self.settings)
+            .await
+            .expect("topic admin")
+            .create_topic()
+            .set_name(self.settings.dlq_topic_path())
+            .send()
+            .await
+            .expect("create the dead-letter topic");
+    }
+
     /// A subscription on the dead-letter topic, created before anything is dead-lettered.
     pub async fn dead_letter_inspector(&self) -> Inspector {
         let path = format!(
@@ -120,5 +144,12 @@ impl Inspector {
             );
         }
         received
+    }
+
+    /// Panics if any message arrives within `window`.
+    pub async fn expect_none(&mut self, window: Duration) {
+        if let Ok(Some(Ok((message, _)))) = tokio::time::timeout(window, self.stream.next()).await {
+            panic!("unexpected dead-lettered message: {:?}", message.attributes);
+        }
     }
 }
