@@ -172,7 +172,9 @@ impl Readiness {
 
 async fn check_database(pool: &Pool) -> Result<(), (Unready, String)> {
     let unreachable = |e: String| (Unready::DatabaseUnreachable, e);
-    let client = pool.get().await.map_err(|e| unreachable(e.to_string()))?;
+    let client = crate::db::checkout(pool)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
     let applied = migrations::applied_version(&client)
         .await
         .map_err(|e| unreachable(e.to_string()))?;

@@ -41,22 +41,7 @@ CLOUD_METRIC_PREFIXES = ("pubsub_googleapis_com:", "cloudsql_googleapis_com:")
 # validation requires data from these panels as soon as the running processes expose the metric;
 # until then it only requires their queries to evaluate. Remove an entry once docs/metrics.md lists
 # the metric (a test fails until then).
-_PENDING = "issue 11.4: registered by the service, not yet in the metrics contract table of docs/metrics.md"
-NOT_YET_EXPORTED = {
-    "flightdeck_db_pool_wait_seconds": f"{_PENDING} (pool checkout wait histogram)",
-    "flightdeck_db_pool_waiters": f"{_PENDING} (tasks waiting for a connection)",
-    "flightdeck_ingest_paused": f"{_PENDING} (worker paused during a database outage)",
-    "flightdeck_ingest_outstanding_messages": f"{_PENDING} (flow-control messages held)",
-    "flightdeck_ingest_outstanding_bytes": f"{_PENDING} (flow-control bytes held)",
-    "flightdeck_dlq_publish_failures_total": f"{_PENDING} (failed dead-letter publishes)",
-    "flightdeck_http_shed_total": f"{_PENDING} (requests refused by load shedding)",
-    "flightdeck_http_panics_total": f"{_PENDING} (handler panics)",
-    "flightdeck_http_open_connections": f"{_PENDING} (open connections of the public listener)",
-    "flightdeck_ready": f"{_PENDING} (readiness gauge)",
-    "flightdeck_unready": f"{_PENDING} (readiness by reason)",
-    "flightdeck_api_cache_bytes": f"{_PENDING} (micro-cache size)",
-    "flightdeck_api_cache_evictions_total": f"{_PENDING} (micro-cache evictions)",
-}
+NOT_YET_EXPORTED: dict[str, str] = {}
 
 
 def q(expr, legend="", *, instant=False, table_format=False):

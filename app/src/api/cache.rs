@@ -100,6 +100,9 @@ pub struct ApiCache {
 impl ApiCache {
     pub fn new(ttl: Duration, max_bytes: usize) -> Self {
         metrics::gauge!(CACHE_BYTES).set(0.0);
+        for reason in ["expired", "budget"] {
+            metrics::counter!(CACHE_EVICTIONS, "reason" => reason).increment(0);
+        }
         Self {
             ttl,
             max_bytes,

@@ -40,6 +40,7 @@ pub fn connect(settings: &DatabaseSettings, application_name: &str) -> anyhow::R
         .recycle_timeout(Some(Duration::from_secs(2)))
         .build()?;
     metrics::gauge!(DB_POOL_MAX).set(settings.pool_max as f64);
+    metrics::gauge!(DB_POOL_WAITERS).set(0.0);
     Ok(pool)
 }
 

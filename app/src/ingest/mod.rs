@@ -26,6 +26,16 @@ const CONCURRENT_WRITES: usize = 2;
 /// Time allowed, after the last batch is acked, for acks to reach Pub/Sub before exit.
 const ACK_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The worker's gauges and counters exist from start-up, so dashboards and `rate()` see zeros.
+fn register_zeroes() {
+    use crate::telemetry::metrics::{
+        DLQ_PUBLISH_FAILURES, INGEST_OUTSTANDING_BYTES, INGEST_OUTSTANDING_MESSAGES,
+    };
+    metrics::gauge!(INGEST_OUTSTANDING_MESSAGES).set(0.0);
+    metrics::gauge!(INGEST_OUTSTANDING_BYTES).set(0.0);
+    metrics::counter!(DLQ_PUBLISH_FAILURES).increment(0);
+}
+
 /// Runs until `shutdown` fires, then stops pulling, commits and acks what it holds, and returns.
 pub async fn run(
     pubsub: &PubSubSettings,
@@ -34,6 +44,7 @@ pub async fn run(
     readiness: Readiness,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    register_zeroes();
     let subscriber = client::subscriber(pubsub, settings.streams).await?;
     let dlq_publisher =
         client::publisher(pubsub, pubsub.dlq_topic_path(), Duration::from_millis(5)).await?;

@@ -3,6 +3,35 @@
 use crate::support::{Harness, eventually, generated_events, metrics};
 use std::time::Duration;
 
+/// `(metric, type, emitted by)` for every row of the table in docs/metrics.md.
+fn documented_metrics() -> Vec<(String, String, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/metrics.md");
+    let text = std::fs::read_to_string(path).expect("docs/metrics.md");
+    text.lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            let name = cells[0]
+                .trim_start_matches("| ")
+                .trim_matches('`')
+                .to_string();
+            (name, cells[1].to_string(), cells[3].to_string())
+        })
+        .collect()
+}
+
+/// True when `exposition` has a sample of `metric` (histograms through `_count`).
+fn exposes(exposition: &str, metric: &str, kind: &str) -> bool {
+    let sample = if kind.starts_with("histogram") {
+        format!("{metric}_count")
+    } else {
+        metric.to_string()
+    };
+    exposition
+        .lines()
+        .any(|l| l.starts_with(&format!("{sample}{{")) || l.starts_with(&format!("{sample} ")))
+}
+
 #[tokio::test]
 async fn after_traffic_every_contract_metric_is_exposed() {
     let h = Harness::new().await;
@@ -75,6 +104,36 @@ async fn after_traffic_every_contract_metric_is_exposed() {
     for le in ["1", "2", "5", "10", "30", "60"] {
         let bucket = format!(r#"flightdeck_ingest_lag_seconds_bucket{{le="{le}"}}"#);
         assert!(ingested.contains(&bucket), "lag histogram lacks le={le}");
+    }
+    let documented = documented_metrics();
+    assert!(
+        documented.len() >= 25,
+        "the table of docs/metrics.md was read"
+    );
+    for (metric, kind, emitted_by) in &documented {
+        if emitted_by.contains("serve") || emitted_by == "both" {
+            assert!(
+                exposes(&served, metric, kind),
+                "serve /metrics lacks documented {metric}"
+            );
+        }
+        if emitted_by.contains("ingest") || emitted_by == "both" {
+            assert!(
+                exposes(&ingested, metric, kind),
+                "ingest /metrics lacks documented {metric}"
+            );
+        }
+    }
+    for route in ["/v1/events", "/v1/flights/{flight_id}", "/v1/stats/delays"] {
+        for status in ["500", "503"] {
+            let series = format!(
+                r#"http_server_request_duration_seconds_count{{method="GET",route="{route}",status_code="{status}"}} 0"#
+            );
+            assert!(
+                served.contains(&series),
+                "serve /metrics lacks {series} from start-up"
+            );
+        }
     }
     let m = metrics::parse(&ingested);
     assert_eq!(
