@@ -101,6 +101,17 @@ pipeline_pids+=("$!")
 for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
 record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
 
+log "overload: 4x the in-flight limit in connections, uncached, shed ratio and admitted p99"
+in_flight=128
+PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=0 HTTP_MAX_IN_FLIGHT=$in_flight "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-overload.log" 2>&1 &
+pipeline_pids+=("$!")
+read -r overload_http overload_metrics < <(listen_addr "$RUN_DIR/$PIPELINE_ID-overload.log")
+curl -fsS "http://$overload_metrics/metrics" >"$RUN_DIR/overload-before.txt"
+CONNECTIONS=$((in_flight * 4)) wrk_json api_overload "http://$overload_http/v1/events?limit=50" >"$RUN_DIR/overload-wrk.json"
+record "$(cat "$RUN_DIR/overload-wrk.json")"
+curl -fsS "http://$overload_metrics/metrics" >"$RUN_DIR/overload-after.txt"
+record "$(python3 scripts/bench_parse.py overload "$RUN_DIR/overload-before.txt" "$RUN_DIR/overload-after.txt" "$DURATION" "$in_flight")"
+
 log "ingest sink vs raw binary COPY"
 sink=$(DATABASE_URL="$PIPELINE_DB_URL" "$release/examples/bench_sink" 100000)
 record "{\"kind\":\"sink\",\"result\":$sink}"
@@ -127,7 +138,7 @@ for streams in 4 8 16; do
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   delete_subscription "bench-$PIPELINE_ID-$streams"
   delete_subscription "bench-ingest-$PIPELINE_ID-$streams"
-  record "{\"kind\":\"e2e\",\"streams\":$streams,\"events_per_s\":$(python3 -c "print(round(60000 / $seconds))"),\"bare\":$bare,\"ingest_rss_kb\":$rss}"
+  record "{\"kind\":\"e2e\",\"budget_bytes\":$((streams * 8388608)),\"streams\":$streams,\"events_per_s\":$(python3 -c "print(round(60000 / $seconds))"),\"bare\":$bare,\"ingest_rss_kb\":$rss}"
 done
 
 log "freshness at 2,000 events/s for 30 s"

@@ -3,6 +3,7 @@
 
   bench_parse.py wrk NAME < wrk-output
   bench_parse.py pgbench NAME DIR        (DIR holds pgbench's summary.txt and -l logs)
+  bench_parse.py overload BEFORE AFTER SECONDS IN_FLIGHT   (two /metrics scrapes of the serve under overload)
   bench_parse.py report RESULTS.jsonl docs/performance.md
 """
 import datetime
@@ -47,6 +48,34 @@ def parse_pgbench(name, directory):
             "p99_ms": round(percentile(latencies, 0.99), 3)}
 
 
+def scrape(path):
+    """`series -> value` of a Prometheus text exposition."""
+    values = {}
+    for line in open(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        series, value = line.rsplit(" ", 1)
+        values[series] = float(value)
+    return values
+
+
+def parse_overload(before_path, after_path, seconds, in_flight):
+    """Admitted (200) and shed (503) requests of /v1/events between two scrapes, and the admitted
+    requests' p99 as the upper bound of the histogram bucket that holds it."""
+    before, after = scrape(before_path), scrape(after_path)
+    series = 'http_server_request_duration_seconds_{}{{method="GET",route="/v1/events",status_code="{}"{}}}'
+    delta = lambda key: after.get(key, 0.0) - before.get(key, 0.0)
+    admitted = delta(series.format("count", "200", ""))
+    shed = delta(series.format("count", "503", ""))
+    buckets = sorted(
+        (float(m.group(1)), delta(key)) for key in after
+        if (m := re.search(r'status_code="200",le="([^"+]+)"', key)) and "route=\"/v1/events\"" in key)
+    p99 = next((le for le, count in buckets if count >= 0.99 * admitted), float("inf"))
+    return {"kind": "overload", "in_flight": int(in_flight), "admitted": int(admitted), "shed": int(shed),
+            "admitted_rps": round(admitted / float(seconds)), "shed_ratio": round(shed / max(admitted + shed, 1), 3),
+            "admitted_p99_le_ms": round(p99 * 1000, 1)}
+
+
 def ratio(a, b):
     return f"{a / b:.2f}x" if b else "n/a"
 
@@ -76,6 +105,16 @@ def report(results_path, doc_path):
                   f"| /v1/events?limit=50, cache 1 s | {cached['rps']} | {cached['p50_ms']} | {cached['p99_ms']} |",
                   f"| axum hello (ceiling) | {hello['rps']} | {hello['p50_ms']} | {hello['p99_ms']} |", "",
                   f"Cached / ceiling: **{ratio(cached['rps'], hello['rps'])}** (target >= 0.50x)."]
+    overload, offered = next((r for r in rows if r["kind"] == "overload"), None), http.get("api_overload")
+    capacity = http.get("api_events")
+    if overload and offered and capacity:
+        lines += ["", f"### Overload: {overload['in_flight'] * 4} connections against HTTP_MAX_IN_FLIGHT={overload['in_flight']}, uncached", "",
+                  "| Figure | Value | Next to |", "| --- | ---: | --- |",
+                  f"| offered (every response, shed ones included) | {offered['rps']} req/s | "
+                  f"{ratio(offered['rps'], capacity['rps'])} the capacity measured above ({capacity['rps']} req/s) |",
+                  f"| admitted (200) | {overload['admitted_rps']} req/s | |",
+                  f"| shed (503 + Retry-After) | {overload['shed_ratio'] * 100:.1f}% of responses | |",
+                  f"| admitted p99 (histogram bucket bound) | <= {overload['admitted_p99_le_ms']} ms | SLO threshold 250 ms |"]
     if "sink" in one:
         s = one["sink"]["result"]
         lines += ["", "### Ingest sink next to raw binary COPY (same rows, same indexes, batches of 1,000)", "",
@@ -84,11 +123,12 @@ def report(results_path, doc_path):
                   "deduplicates and upserts per-flight state in the same statement."]
     if e2e:
         lines += ["", "### Ingest end to end next to a bare consumer (backlog of 60,000 events)", "",
-                  "| Streams | ingest events/s | bare consumer msg/s | ingest / bare | ingest RSS MB |",
-                  "| ---: | ---: | ---: | ---: | ---: |"]
+                  "| Streams | ingest events/s | bare consumer msg/s | ingest / bare | ingest peak RSS MB | outstanding-bytes budget MB |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in e2e:
+            budget = f"{r['budget_bytes'] / 1048576:.0f}" if "budget_bytes" in r else ""
             lines.append(f"| {r['streams']} | {r['events_per_s']} | {r['bare']['messages_per_s']:.0f} | "
-                         f"{ratio(r['events_per_s'], r['bare']['messages_per_s'])} | {r['ingest_rss_kb'] / 1024:.1f} |")
+                         f"{ratio(r['events_per_s'], r['bare']['messages_per_s'])} | {r['ingest_rss_kb'] / 1024:.1f} | {budget} |")
         lines += ["", "Target: >= 0.90x the bare consumer."]
     lines += ["", "### Freshness, start-up, memory, size", "", "| Figure | Value | Target |", "| --- | ---: | --- |"]
     if "freshness" in one:
@@ -118,6 +158,8 @@ if __name__ == "__main__":
         print(json.dumps(parse_wrk(sys.argv[2], sys.stdin.read())))
     elif mode == "pgbench":
         print(json.dumps(parse_pgbench(sys.argv[2], sys.argv[3])))
+    elif mode == "overload":
+        print(json.dumps(parse_overload(*sys.argv[2:6])))
     elif mode == "report":
         report(sys.argv[2], sys.argv[3])
     else:
