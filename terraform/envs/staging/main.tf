@@ -3,7 +3,9 @@
 
 locals {
   environment = "staging"
-  labels      = { app = "flightdeck", env = local.environment }
+  # `system` on every resource (the subscription included) matches FLIGHTDECK_SYSTEM of the
+  # services, so Pub/Sub metrics join the app's series by system (docs/metrics.md).
+  labels = { app = "flightdeck", env = local.environment, system = "flightdeck-${local.environment}" }
 }
 
 module "network" {
