@@ -3,7 +3,7 @@
 
   bench_parse.py wrk NAME < wrk-output
   bench_parse.py pgbench NAME DIR        (DIR holds pgbench's summary.txt and -l logs)
-  bench_parse.py overload BEFORE AFTER SECONDS IN_FLIGHT   (two /metrics scrapes of the serve under overload)
+  bench_parse.py overload BEFORE AFTER SECONDS IN_FLIGHT CONNECTIONS DELAY_MS   (two /metrics scrapes of the serve under overload)
   bench_parse.py report RESULTS.jsonl docs/performance.md
 """
 import datetime
@@ -59,7 +59,7 @@ def scrape(path):
     return values
 
 
-def parse_overload(before_path, after_path, seconds, in_flight):
+def parse_overload(before_path, after_path, seconds, in_flight, connections, delay_ms):
     """Admitted (200) and shed (503) requests of /v1/events between two scrapes, and the admitted
     requests' p99 as the upper bound of the histogram bucket that holds it."""
     before, after = scrape(before_path), scrape(after_path)
@@ -71,7 +71,8 @@ def parse_overload(before_path, after_path, seconds, in_flight):
         (float(m.group(1)), delta(key)) for key in after
         if (m := re.search(r'status_code="200",le="([^"+]+)"', key)) and "route=\"/v1/events\"" in key)
     p99 = next((le for le, count in buckets if count >= 0.99 * admitted), float("inf"))
-    return {"kind": "overload", "in_flight": int(in_flight), "admitted": int(admitted), "shed": int(shed),
+    return {"kind": "overload", "in_flight": int(in_flight), "connections": int(connections),
+            "delay_ms": int(delay_ms), "admitted": int(admitted), "shed": int(shed),
             "admitted_rps": round(admitted / float(seconds)), "shed_ratio": round(shed / max(admitted + shed, 1), 3),
             "admitted_p99_le_ms": round(p99 * 1000, 1)}
 
@@ -108,7 +109,9 @@ def report(results_path, doc_path):
     overload, offered = next((r for r in rows if r["kind"] == "overload"), None), http.get("api_overload")
     capacity = http.get("api_events")
     if overload and offered and capacity:
-        lines += ["", f"### Overload: {overload['in_flight'] * 4} connections against HTTP_MAX_IN_FLIGHT={overload['in_flight']}, uncached", "",
+        lines += ["", f"### Overload: about 3x capacity offered against HTTP_MAX_IN_FLIGHT={overload['in_flight']}, uncached", "",
+                  f"{overload['connections']} wrk connections, each waiting {overload['delay_ms']} ms between requests "
+                  "(so a shed answer does not fire the next request at once).", "",
                   "| Figure | Value | Next to |", "| --- | ---: | --- |",
                   f"| offered (every response, shed ones included) | {offered['rps']} req/s | "
                   f"{ratio(offered['rps'], capacity['rps'])} the capacity measured above ({capacity['rps']} req/s) |",
@@ -159,7 +162,7 @@ if __name__ == "__main__":
     elif mode == "pgbench":
         print(json.dumps(parse_pgbench(sys.argv[2], sys.argv[3])))
     elif mode == "overload":
-        print(json.dumps(parse_overload(*sys.argv[2:6])))
+        print(json.dumps(parse_overload(*sys.argv[2:8])))
     elif mode == "report":
         report(sys.argv[2], sys.argv[3])
     else:
