@@ -3,6 +3,7 @@
 //! crash, and the process stays bounded.
 
 use crate::support::{App, Harness, eventually, metrics};
+use futures::StreamExt;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -515,4 +516,101 @@ async fn readiness_is_held_in_memory_accepts_a_newer_schema_and_says_nothing_int
         (api.status("/readyz").await == 200).then_some(())
     })
     .await;
+}
+
+fn rss_mb(pid: i32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kb / 1024.0
+}
+
+/// Spellings of one cursor position the API never produces (each would have been a distinct
+/// cache key and a full page of 500 events before cursors had to be canonical).
+fn respelled(cursor: &str, n: usize) -> String {
+    let text = decoded(cursor);
+    let (micros, id) = text["v1:".len()..].split_once(':').unwrap();
+    let uuid = uuid::Uuid::parse_str(id).unwrap();
+    let id = match n % 5 {
+        0 => uuid.hyphenated().to_string().to_uppercase(),
+        1 => uuid.simple().to_string(),
+        2 => uuid.braced().to_string(),
+        3 => uuid.urn().to_string(),
+        _ => uuid.hyphenated().to_string(),
+    };
+    b64(&format!("v1:{}{micros}:{id}", "0".repeat(1 + n / 5)))
+}
+
+#[tokio::test]
+async fn ten_thousand_distinct_hostile_requests_leave_memory_and_metrics_bounded() {
+    /// The numbers: RSS growth and /metrics growth after 10,000 hostile requests.
+    const RSS_GROWTH_MB: f64 = 64.0;
+    const METRICS_GROWTH_LINES: usize = 200;
+    let (_h, api) = seeded_api(1_000, &[]).await;
+    let page: serde_json::Value = api.get_json("/v1/events?limit=2", 200).await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let metrics_lines = || async {
+        reqwest::get(&api.metrics)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .lines()
+            .count()
+    };
+    // Warm-up: every route and status seen once, so later series are the hostile ones only.
+    for path in [
+        "/v1/events?limit=1",
+        "/v1/events?limit=0",
+        "/nope",
+        "/v1/flights/x",
+    ] {
+        api.get(path).await;
+    }
+    let rss_before = rss_mb(api.pid());
+    let lines_before = metrics_lines().await;
+    let client = reqwest::Client::new();
+    let requests = (0..10_000).map(|n| {
+        let request = match n % 4 {
+            0 | 1 => client.get(format!(
+                "{}/v1/events?limit=500&cursor={}",
+                api.http,
+                respelled(&cursor, n)
+            )),
+            2 => client.request(
+                reqwest::Method::from_bytes(format!("M{n:05}").as_bytes()).unwrap(),
+                format!("{}/v1/events?limit=500", api.http),
+            ),
+            _ => client.get(format!(
+                "{}/v1/stats/delays?origin=SCL&to=-{:06}-01-01",
+                api.http,
+                4714 + n
+            )),
+        };
+        request.send()
+    });
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut stream = futures::stream::iter(requests).buffer_unordered(32);
+    while let Some(response) = futures::StreamExt::next(&mut stream).await {
+        *statuses
+            .entry(response.unwrap().status().as_u16())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(
+        statuses,
+        [(400, 7_500), (405, 2_500)].into_iter().collect(),
+        "every hostile request refused"
+    );
+    let rss_growth = rss_mb(api.pid()) - rss_before;
+    let lines_growth = metrics_lines().await.saturating_sub(lines_before);
+    eprintln!("10,000 hostile requests: RSS +{rss_growth:.1} MB, /metrics +{lines_growth} lines");
+    assert!(rss_growth < RSS_GROWTH_MB, "RSS grew {rss_growth:.1} MB");
+    assert!(
+        lines_growth < METRICS_GROWTH_LINES,
+        "/metrics grew {lines_growth} lines"
+    );
 }
