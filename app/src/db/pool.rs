@@ -41,6 +41,8 @@ pub fn connect(settings: &DatabaseSettings, application_name: &str) -> anyhow::R
         .build()?;
     metrics::gauge!(DB_POOL_MAX).set(settings.pool_max as f64);
     metrics::gauge!(DB_POOL_WAITERS).set(0.0);
+    // Registered now, so the series exists before the first checkout.
+    let _ = metrics::histogram!(DB_POOL_WAIT);
     Ok(pool)
 }
 

@@ -301,6 +301,11 @@ fn decoded(cursor: &str) -> String {
 #[tokio::test]
 async fn invented_methods_get_405_problems_and_add_no_series() {
     let (_h, api) = seeded_api(1, &[]).await;
+    // The readiness check has run (its pool series exist) before /metrics is first counted.
+    eventually("ready", Duration::from_secs(10), || async {
+        (api.status("/readyz").await == 200).then_some(())
+    })
+    .await;
     let client = reqwest::Client::new();
     let send = |n: usize| {
         let method = reqwest::Method::from_bytes(format!("M{n:05}").as_bytes()).unwrap();
@@ -550,6 +555,10 @@ async fn ten_thousand_distinct_hostile_requests_leave_memory_and_metrics_bounded
     const RSS_GROWTH_MB: f64 = 64.0;
     const METRICS_GROWTH_LINES: usize = 200;
     let (_h, api) = seeded_api(1_000, &[]).await;
+    eventually("ready", Duration::from_secs(10), || async {
+        (api.status("/readyz").await == 200).then_some(())
+    })
+    .await;
     let page: serde_json::Value = api.get_json("/v1/events?limit=2", 200).await;
     let cursor = page["next_cursor"].as_str().unwrap().to_string();
     let metrics_lines = || async {

@@ -105,10 +105,8 @@ async fn a_frozen_then_crashed_database_mid_stream_ends_with_exact_counts() {
         ],
     )
     .await;
-    let events = generated_events(12_000, 33);
-    let ids: Vec<_> = events.iter().map(|e| e.event_id).collect();
-    h.pubsub.publish_events(&events).await;
-
+    let first = generated_events(6_000, 33);
+    h.pubsub.publish_events(&first).await;
     wait_stored(&pg, 2_000, Duration::from_secs(60)).await;
     pg.freeze();
     eventually(
@@ -122,13 +120,14 @@ async fn a_frozen_then_crashed_database_mid_stream_ends_with_exact_counts() {
         (gauge(&ingest, "flightdeck_ingest_paused").await == 0.0).then_some(())
     })
     .await;
+    wait_stored(&pg, 6_000, Duration::from_secs(60)).await;
 
-    let before_crash = pg.count_events().await;
-    assert!(
-        before_crash < 12_000,
-        "still mid-stream ({before_crash} stored)"
-    );
+    // A second stream of events, and a crash while it is being written.
+    let second = generated_events(6_000, 37);
+    h.pubsub.publish_events(&second).await;
+    wait_stored(&pg, 6_500, Duration::from_secs(60)).await;
     pg.restart_immediate();
+    let ids: Vec<_> = first.iter().chain(&second).map(|e| e.event_id).collect();
     let deadline = Instant::now() + Duration::from_secs(120);
     while pg.count_events().await < 12_000 {
         assert!(
