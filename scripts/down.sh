@@ -3,7 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 shopt -s nullglob
-for name in publish ingest serve $(cd "$RUN_DIR" 2>/dev/null && for f in emulator-*.pid; do echo "${f%.pid}"; done); do
+for name in probe publish ingest serve $(cd "$RUN_DIR" 2>/dev/null && for f in emulator-*.pid; do echo "${f%.pid}"; done); do
   pidfile="$RUN_DIR/$name.pid"
   [[ -f $pidfile ]] || continue
   pid=$(cat "$pidfile")

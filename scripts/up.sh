@@ -45,6 +45,7 @@ wait_http "http://127.0.0.1:$INGEST_PORT/readyz" 30 || die "ingest did not becom
 wait_http "http://127.0.0.1:$API_PORT/readyz" 30 || die "serve did not become ready; see $RUN_DIR/serve.log"
 PORT=0 nohup "$bin" publish --rate "$PUBLISH_RATE" --invalid-ratio 0.01 >"$RUN_DIR/publish.log" 2>&1 &
 echo $! >"$RUN_DIR/publish.pid"
+PROBE_API_URL="http://127.0.0.1:$API_PORT" start probe 0 "${PROBE_METRICS_PORT:-9466}" probe
 
 cat <<INFO
 
@@ -53,6 +54,7 @@ cat <<INFO
     API metrics    http://127.0.0.1:$API_METRICS_PORT/metrics
     ingest health  http://127.0.0.1:$INGEST_PORT/readyz
     ingest metrics http://127.0.0.1:$INGEST_METRICS_PORT/metrics
+    probe metrics  http://127.0.0.1:${PROBE_METRICS_PORT:-9466}/metrics (publish -> readable every 10 s)
     database       $DATABASE_URL
     emulator       $PUBSUB_EMULATOR_HOST (publishing $PUBLISH_RATE events/s, 1% invalid)
 
@@ -67,7 +69,7 @@ INFO
 
 trap 'echo; scripts/down.sh; exit 0' INT TERM
 while sleep 1; do
-  for name in ingest serve publish; do
+  for name in ingest serve publish probe; do
     [[ -f "$RUN_DIR/$name.pid" ]] || { log "stopped by 'make down'"; exit 0; }
     if ! kill -0 "$(cat "$RUN_DIR/$name.pid")" 2>/dev/null; then
       log "$name exited; last log lines:"

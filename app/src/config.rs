@@ -281,6 +281,34 @@ impl IngestSettings {
     }
 }
 
+/// The black-box prober: where the API is and how often to probe.
+#[derive(Debug, Clone)]
+pub struct ProbeSettings {
+    /// Base URL of the API, without a trailing slash.
+    pub api_url: String,
+    pub interval: Duration,
+    /// A probe not readable within this time counts as a timeout.
+    pub timeout: Duration,
+}
+
+impl ProbeSettings {
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        let api_url = text(source, "PROBE_API_URL", "http://127.0.0.1:8080");
+        if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+            return Err(ConfigError {
+                name: "PROBE_API_URL",
+                problem: format!("is {api_url:?}, which is not an http(s) URL"),
+                hint: "set it to the API's base URL, e.g. http://127.0.0.1:8080".into(),
+            });
+        }
+        Ok(Self {
+            api_url: api_url.trim_end_matches('/').to_string(),
+            interval: millis(source, "PROBE_INTERVAL_MS", 10_000, 100..=3_600_000)?,
+            timeout: millis(source, "PROBE_TIMEOUT_MS", 30_000, 1_000..=600_000)?,
+        })
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -467,6 +495,23 @@ mod tests {
             PubSubSettings::from_source(&env).unwrap_err().name,
             "PUBSUB_EMULATOR_HOST"
         );
+    }
+
+    #[test]
+    fn the_probe_needs_an_http_url_and_drops_a_trailing_slash() {
+        let env = HashMap::from([("PROBE_API_URL", "127.0.0.1:8080")]);
+        assert_eq!(
+            ProbeSettings::from_source(&env).unwrap_err().name,
+            "PROBE_API_URL"
+        );
+        let env = HashMap::from([("PROBE_API_URL", "https://api.example.com/")]);
+        assert_eq!(
+            ProbeSettings::from_source(&env).unwrap().api_url,
+            "https://api.example.com"
+        );
+        let env = HashMap::from([("PROBE_INTERVAL_MS", "50")]);
+        let err = ProbeSettings::from_source(&env).unwrap_err();
+        assert!(err.to_string().contains("from 100 to 3600000"), "{err}");
     }
 
     #[test]

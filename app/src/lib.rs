@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod health;
 pub mod ingest;
+pub mod probe;
 pub mod pubsub;
 pub mod server;
 pub mod startup;

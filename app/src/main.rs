@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use flightdeck::config::{
-    ConfigError, DatabaseSettings, HttpSettings, IngestSettings, ProcessEnv, PubSubSettings,
-    TelemetrySettings,
+    ConfigError, DatabaseSettings, HttpSettings, IngestSettings, ProbeSettings, ProcessEnv,
+    PubSubSettings, TelemetrySettings,
 };
 use flightdeck::pubsub::publish::{self, PublishOptions};
 use flightdeck::{db, pubsub, startup, telemetry};
@@ -34,6 +34,8 @@ enum Command {
     Publish(PublishArgs),
     /// Create the topic, dead-letter topic and subscription when missing (emulator, local runs).
     PubsubSetup,
+    /// Publish a marked probe event on a schedule and measure publish -> readable via the API.
+    Probe,
 }
 
 #[derive(clap::Args)]
@@ -161,6 +163,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 );
             }
             Ok(())
+        }
+        Command::Probe => {
+            let pubsub = PubSubSettings::from_source(&env)?;
+            let probe = ProbeSettings::from_source(&env)?;
+            let http = HttpSettings::from_source(&env)?;
+            let metrics = telemetry::install_metrics(telemetry_settings.system.as_deref())?;
+            let listeners = startup::Listeners::bind(&http).await?;
+            let shutdown = startup::shutdown_on_signals()?;
+            startup::probe(&pubsub, &probe, &http, metrics, listeners, shutdown).await
         }
         Command::PubsubSetup => {
             let pubsub = PubSubSettings::from_source(&env)?;

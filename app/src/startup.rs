@@ -1,7 +1,9 @@
 //! Process wiring for each command: listeners, signals, servers and graceful shutdown.
 
 use crate::api::{self, ApiContext, middleware};
-use crate::config::{DatabaseSettings, HttpSettings, IngestSettings, PubSubSettings};
+use crate::config::{
+    DatabaseSettings, HttpSettings, IngestSettings, ProbeSettings, PubSubSettings,
+};
 use crate::db::{self, Pool};
 use crate::health::Readiness;
 use crate::server::{self, ConnectionLimits};
@@ -101,6 +103,37 @@ async fn serve_pair(
         server::serve(listeners.metrics, metrics, limits, stop),
     );
     a.and(b)
+}
+
+/// `probe`: the prober with /healthz and /metrics, until a signal.
+pub async fn probe(
+    pubsub: &PubSubSettings,
+    settings: &ProbeSettings,
+    http: &HttpSettings,
+    metrics: MetricsHandle,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let health = Router::new().route("/healthz", get(api::health::healthz));
+    let metrics = Router::new().route(
+        "/metrics",
+        get(move || {
+            let handle = metrics.clone();
+            async move { handle.render() }
+        }),
+    );
+    let servers_stop = CancellationToken::new();
+    let servers = tokio::spawn(serve_pair(
+        listeners,
+        health,
+        metrics,
+        connection_limits(http),
+        servers_stop.clone(),
+    ));
+    let result = crate::probe::run(pubsub, settings, shutdown).await;
+    servers_stop.cancel();
+    servers.await??;
+    result
 }
 
 fn metrics_router(handle: MetricsHandle, pool: Pool) -> Router {

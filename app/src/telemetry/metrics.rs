@@ -31,6 +31,9 @@ pub const INGEST_PAUSED: &str = "flightdeck_ingest_paused";
 pub const INGEST_OUTSTANDING_MESSAGES: &str = "flightdeck_ingest_outstanding_messages";
 pub const INGEST_OUTSTANDING_BYTES: &str = "flightdeck_ingest_outstanding_bytes";
 pub const DLQ_PUBLISH_FAILURES: &str = "flightdeck_dlq_publish_failures_total";
+pub const PROBE_FRESHNESS: &str = "flightdeck_probe_freshness_seconds";
+pub const PROBE_RUNS: &str = "flightdeck_probe_runs_total";
+pub const PROBE_LAST_SUCCESS: &str = "flightdeck_probe_last_success_timestamp_seconds";
 
 /// Outcomes of `flightdeck_ingest_messages_total`.
 pub const OUTCOMES: [&str; 4] = ["stored", "duplicate", "invalid", "failed"];
@@ -74,6 +77,10 @@ pub fn install_metrics(system: Option<&str>) -> anyhow::Result<PrometheusHandle>
             &[
                 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0,
             ],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(PROBE_FRESHNESS.into()),
+            &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0],
         )?
         .set_buckets_for_metric(
             Matcher::Full(INGEST_BATCH_SIZE.into()),
@@ -201,6 +208,20 @@ fn describe() {
         INGEST_OUTSTANDING_BYTES,
         Unit::Bytes,
         "Payload bytes of the messages the ingest worker holds."
+    );
+    describe_histogram!(
+        PROBE_FRESHNESS,
+        Unit::Seconds,
+        "Black-box freshness: from publishing a probe event to reading it through the API."
+    );
+    describe_counter!(
+        PROBE_RUNS,
+        "Probe runs by result (ok, timeout: not readable within PROBE_TIMEOUT_MS, error)."
+    );
+    describe_gauge!(
+        PROBE_LAST_SUCCESS,
+        Unit::Seconds,
+        "Unix time of the last probe that read its event back."
     );
     describe_counter!(
         DLQ_PUBLISH_FAILURES,

@@ -6,6 +6,7 @@ mod end_to_end;
 mod hostile;
 mod ingest_faults;
 mod metrics_contract;
+mod probe;
 mod resilience;
 mod support;
 mod tracing;
