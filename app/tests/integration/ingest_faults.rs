@@ -168,7 +168,10 @@ async fn huge_messages_are_dead_lettered_unread_and_memory_stays_bounded() {
     let h = Harness::new().await;
     h.migrate().await;
     let mut dead_letters = h.pubsub.dead_letter_inspector().await;
-    let ingest = h.ingest(&[]).await;
+    // Default flow control and memory settings; only the delay before a failed dead-letter
+    // publish is retried is shortened, so a slow emulator (6 MB publishes under the parallel
+    // suite) cannot push the copies past the wait below.
+    let ingest = h.ingest(&[("INGEST_DLQ_RETRY_DELAY_MS", "1000")]).await;
     let before = generated_events(100, 34);
     let after = generated_events(100, 35);
     h.pubsub.publish_events(&before).await;
@@ -186,7 +189,7 @@ async fn huge_messages_are_dead_lettered_unread_and_memory_stays_bounded() {
         || async { (h.db.count_events().await == 200).then_some(()) },
     )
     .await;
-    let received = dead_letters.receive(20, Duration::from_secs(60)).await;
+    let received = dead_letters.receive(20, Duration::from_secs(180)).await;
     for message in &received {
         let error = &message.attributes["error"];
         assert!(error.starts_with("too_large: 6291456 bytes"), "{error}");
