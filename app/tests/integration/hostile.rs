@@ -54,6 +54,19 @@ async fn closed_by_server(socket: &mut TcpStream, within: Duration) -> bool {
     }
 }
 
+/// Waits until at least `n` requests are in flight in `api`.
+async fn wait_in_flight(api: &App, n: usize) {
+    eventually(
+        &format!("{n} request(s) in flight"),
+        Duration::from_secs(10),
+        || async {
+            let m = metrics::scrape(&api.metrics).await;
+            (metrics::value(&m, "http_server_active_requests") >= n as f64).then_some(())
+        },
+    )
+    .await;
+}
+
 /// Holds an exclusive lock on `flight_events` so every read blocks until it is dropped.
 async fn lock_events(h: &Harness) -> tokio_postgres::Client {
     let client = h.db.client().await;
@@ -116,15 +129,7 @@ async fn past_the_in_flight_limit_requests_are_shed_with_503_and_retry_after() {
             tokio::spawn(request)
         })
         .collect();
-    eventually(
-        "three requests in flight",
-        Duration::from_secs(10),
-        || async {
-            let m = metrics::scrape(&api.metrics).await;
-            (metrics::value(&m, "http_server_active_requests") >= 3.0).then_some(())
-        },
-    )
-    .await;
+    wait_in_flight(&api, 3).await;
     let shed = api.get("/v1/events?limit=7").await;
     assert_eq!(shed.status().as_u16(), 503);
     assert_eq!(shed.headers()["retry-after"], "1");
@@ -302,10 +307,7 @@ fn decoded(cursor: &str) -> String {
 async fn invented_methods_get_405_problems_and_add_no_series() {
     let (_h, api) = seeded_api(1, &[]).await;
     // The readiness check has run (its pool series exist) before /metrics is first counted.
-    eventually("ready", Duration::from_secs(10), || async {
-        (api.status("/readyz").await == 200).then_some(())
-    })
-    .await;
+    api.wait_ready().await;
     let client = reqwest::Client::new();
     let send = |n: usize| {
         let method = reqwest::Method::from_bytes(format!("M{n:05}").as_bytes()).unwrap();
@@ -453,15 +455,7 @@ async fn sigterm_drains_then_exits_even_with_a_slow_client_attached() {
     let stuck = tokio::spawn(reqwest::get(format!("{}/v1/events", api.http)));
     let mut idle = TcpStream::connect(addr(&api)).await.unwrap();
     idle.write_all(b"GET /v1/ev").await.unwrap();
-    eventually(
-        "the slow request is in flight",
-        Duration::from_secs(10),
-        || async {
-            let m = metrics::scrape(&api.metrics).await;
-            (metrics::value(&m, "http_server_active_requests") >= 1.0).then_some(())
-        },
-    )
-    .await;
+    wait_in_flight(&api, 1).await;
     let started = Instant::now();
     api.signal(nix::sys::signal::Signal::SIGTERM);
     let status = api.wait(Duration::from_secs(10)).await;
@@ -479,10 +473,7 @@ async fn sigterm_drains_then_exits_even_with_a_slow_client_attached() {
 #[tokio::test]
 async fn readiness_is_held_in_memory_accepts_a_newer_schema_and_says_nothing_internal() {
     let (h, api) = seeded_api(1, &[("READINESS_INTERVAL_MS", "200")]).await;
-    eventually("ready", Duration::from_secs(10), || async {
-        (api.status("/readyz").await == 200).then_some(())
-    })
-    .await;
+    api.wait_ready().await;
     // A newer build applied migration 999 (expand-only): this build keeps serving.
     h.db.client()
         .await
@@ -523,16 +514,6 @@ async fn readiness_is_held_in_memory_accepts_a_newer_schema_and_says_nothing_int
     .await;
 }
 
-fn rss_mb(pid: i32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS");
-    kb / 1024.0
-}
-
 /// Spellings of one cursor position the API never produces (each would have been a distinct
 /// cache key and a full page of 500 events before cursors had to be canonical).
 fn respelled(cursor: &str, n: usize) -> String {
@@ -555,10 +536,7 @@ async fn ten_thousand_distinct_hostile_requests_leave_memory_and_metrics_bounded
     const RSS_GROWTH_MB: f64 = 64.0;
     const METRICS_GROWTH_LINES: usize = 200;
     let (_h, api) = seeded_api(1_000, &[]).await;
-    eventually("ready", Duration::from_secs(10), || async {
-        (api.status("/readyz").await == 200).then_some(())
-    })
-    .await;
+    api.wait_ready().await;
     let page: serde_json::Value = api.get_json("/v1/events?limit=2", 200).await;
     let cursor = page["next_cursor"].as_str().unwrap().to_string();
     let metrics_lines = || async {
@@ -580,7 +558,7 @@ async fn ten_thousand_distinct_hostile_requests_leave_memory_and_metrics_bounded
     ] {
         api.get(path).await;
     }
-    let rss_before = rss_mb(api.pid());
+    let rss_before = api.memory_mb("VmRSS");
     let lines_before = metrics_lines().await;
     let client = reqwest::Client::new();
     let requests = (0..10_000).map(|n| {
@@ -614,7 +592,7 @@ async fn ten_thousand_distinct_hostile_requests_leave_memory_and_metrics_bounded
         [(400, 7_500), (405, 2_500)].into_iter().collect(),
         "every hostile request refused"
     );
-    let rss_growth = rss_mb(api.pid()) - rss_before;
+    let rss_growth = api.memory_mb("VmRSS") - rss_before;
     let lines_growth = metrics_lines().await.saturating_sub(lines_before);
     eprintln!("10,000 hostile requests: RSS +{rss_growth:.1} MB, /metrics +{lines_growth} lines");
     assert!(rss_growth < RSS_GROWTH_MB, "RSS grew {rss_growth:.1} MB");

@@ -151,16 +151,6 @@ fn huge_message(bytes: usize) -> Vec<u8> {
     data
 }
 
-fn peak_rss_mb(pid: i32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
-    kb / 1024.0
-}
-
 #[tokio::test]
 async fn huge_messages_are_dead_lettered_unread_and_memory_stays_bounded() {
     /// Peak RSS the default settings must keep the worker under with 20 x 6 MB in flight.
@@ -195,7 +185,7 @@ async fn huge_messages_are_dead_lettered_unread_and_memory_stays_bounded() {
         assert!(error.starts_with("too_large: 6291456 bytes"), "{error}");
         assert_eq!(message.data.len(), 6 << 20, "the original data is kept");
     }
-    let peak = peak_rss_mb(ingest.pid());
+    let peak = ingest.memory_mb("VmHWM");
     eprintln!(
         "ingest peak RSS with 20 x 6 MB messages: {peak:.0} MB (bound {PEAK_RSS_BOUND_MB} MB)"
     );

@@ -79,6 +79,26 @@ impl App {
         }
     }
 
+    /// A memory figure of the process from /proc, in MB (`VmRSS` now, `VmHWM` the peak).
+    pub fn memory_mb(&self, field: &str) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} in /proc status"));
+        kb / 1024.0
+    }
+
+    /// Waits until /readyz answers 200 (the first background readiness check has run).
+    pub async fn wait_ready(&self) {
+        crate::support::eventually("ready", Duration::from_secs(10), || async {
+            (self.status("/readyz").await == 200).then_some(())
+        })
+        .await;
+    }
+
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().expect("try_wait").is_none()
     }
