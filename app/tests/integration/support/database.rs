@@ -68,6 +68,22 @@ impl TestDb {
             .get(0)
     }
 
+    /// The ids among `ids` that are not stored.
+    pub async fn missing(&self, ids: &[Uuid]) -> Vec<Uuid> {
+        self.client()
+            .await
+            .query(
+                "SELECT id FROM unnest($1::uuid[]) AS id \
+                 WHERE NOT EXISTS (SELECT 1 FROM flight_events WHERE event_id = id)",
+                &[&ids],
+            )
+            .await
+            .expect("missing events by id")
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    }
+
     /// Refuses new connections and cuts existing ones, as an outage would.
     pub async fn cut_off(&self) {
         let admin = self.admin().await;

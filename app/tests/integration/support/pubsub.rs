@@ -146,6 +146,18 @@ impl Inspector {
         received
     }
 
+    /// Acks and returns whatever arrives until nothing has for `quiet`.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<Message> {
+        let mut received = Vec::new();
+        while let Ok(Some(Ok((message, handler)))) =
+            tokio::time::timeout(quiet, self.stream.next()).await
+        {
+            handler.ack();
+            received.push(message);
+        }
+        received
+    }
+
     /// Panics if any message arrives within `window`.
     pub async fn expect_none(&mut self, window: Duration) {
         if let Ok(Some(Ok((message, _)))) = tokio::time::timeout(window, self.stream.next()).await {
