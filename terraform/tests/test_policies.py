@@ -1,6 +1,10 @@
 """Proves each custom checkov policy in terraform/policies/ fails its `fail/` fixture
 and passes its `pass/` fixture: every resource the policy evaluates under
 fixtures/<ID>/fail must fail, every one under fixtures/<ID>/pass must pass.
+
+A graph policy (YAML) judges a resource by the resources it refers to; those are declared in
+the fail fixture too, named `context_*`, and must pass there: the fixture then shows the
+failing resource fails because of what it refers to, not because its context is wrong.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ CHECKOV = os.environ.get(
 
 
 def policy_ids() -> list[str]:
+    """Ids of the Python checks (id="...") and of the YAML graph checks (metadata id: ...)."""
     ids = []
     for path in sorted(POLICIES.glob("*.py")):
         ids += re.findall(r'id="(CKV_FD_\d+)"', path.read_text())
+    for path in sorted(POLICIES.glob("*.yaml")):
+        ids += re.findall(r"^\s+id:\s*(CKV_FD_\d+)\s*$", path.read_text(), flags=re.M)
     return sorted(ids, key=lambda i: int(i.rsplit("_", 1)[1]))
 
 
@@ -52,8 +59,12 @@ def results() -> dict[tuple[str, str], list[tuple[str, str]]]:
     return out
 
 
-def test_there_are_six_policies():
-    assert policy_ids() == [f"CKV_FD_{i}" for i in range(1, 7)]
+def is_context(resource: str) -> bool:
+    return resource.split(".", 1)[1].startswith("context_")
+
+
+def test_there_are_seven_policies():
+    assert policy_ids() == [f"CKV_FD_{i}" for i in range(1, 8)]
 
 
 @pytest.mark.parametrize("check_id", policy_ids())
@@ -65,9 +76,11 @@ def test_policy_has_both_fixtures(check_id):
 @pytest.mark.parametrize("check_id", policy_ids())
 def test_policy_fails_the_bad_fixture(check_id, results):
     verdicts = results.get((check_id, "fail"), [])
-    assert verdicts, f"{check_id} evaluated nothing in its fail fixture"
-    wrongly_passed = [r for r, v in verdicts if v != "FAILED"]
+    assert [r for r, _ in verdicts if not is_context(r)], f"{check_id} evaluated nothing in its fail fixture"
+    wrongly_passed = [r for r, v in verdicts if v != "FAILED" and not is_context(r)]
     assert not wrongly_passed, f"{check_id} passed resources it must fail: {wrongly_passed}"
+    wrongly_failed = [r for r, v in verdicts if v != "PASSED" and is_context(r)]
+    assert not wrongly_failed, f"{check_id} failed context resources (compliant on their own): {wrongly_failed}"
 
 
 @pytest.mark.parametrize("check_id", policy_ids())
