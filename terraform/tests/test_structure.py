@@ -224,6 +224,11 @@ FIELD_FLOORS = {
     ("google_cloud_run_v2_service", "invoker_iam_disabled"): (6, 8),
     # "cloudrunv2: added deletion_protection field to google_cloudrunv2_service" (6.0.0)
     ("google_cloud_run_v2_service", "deletion_protection"): (6, 0),
+    # "compute: added rule.rate_limit_options.enforce_on_key_configs field to
+    # google_compute_security_policy resource" (6.14.0)
+    ("google_compute_security_policy", "enforce_on_key_configs"): (6, 14),
+    # "compute: promoted labels field on google_compute_global_address resource from beta to GA" (5.38.0)
+    ("google_compute_global_address", "labels"): (5, 38),
 }
 
 
@@ -261,6 +266,11 @@ def test_module_provider_floor_covers_the_fields_it_uses(module):
 def test_runtime_floor_is_detected():
     """The table above finds what it should: the runtime module needs 6.39 for the migrate job."""
     assert _needed_floor(TERRAFORM / "modules" / "runtime") == (6, 39)
+
+
+def test_edge_floor_is_detected():
+    """...and the edge module 6.14 for the per-API-key throttle (enforce_on_key_configs)."""
+    assert _needed_floor(TERRAFORM / "modules" / "edge") == (6, 14)
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])

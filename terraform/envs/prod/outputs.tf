@@ -1,6 +1,21 @@
 output "api_url" {
-  description = "HTTPS URL of the API (call with an ID token of an invoker member)."
-  value       = module.runtime.api_url
+  description = "Public base URL of the API (the edge load balancer); consumers send an API key (X-API-Key or Authorization: Bearer)."
+  value       = module.edge.url
+}
+
+output "api_ip_address" {
+  description = "Address of the edge load balancer: the A record of api_domain."
+  value       = module.edge.ip_address
+}
+
+output "security_policy" {
+  description = "Cloud Armor policy in front of the API."
+  value       = module.edge.security_policy_name
+}
+
+output "probe_api_key_secret" {
+  description = "Secret Manager secret that holds the probe's API key (an operator adds its version)."
+  value       = module.runtime.probe_api_key_secret
 }
 
 output "topic" {

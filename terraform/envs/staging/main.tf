@@ -49,8 +49,10 @@ module "pubsub" {
   publisher_members       = var.publisher_members
   dlq_subscriber_members  = var.dlq_operators
   probe_publisher_members = { deployer = module.identity.deployer_member }
-  bigquery_archive        = { enabled = false }
-  labels                  = local.labels
+  # flightdeck-probe: publisher on the events topic, the only Pub/Sub resource it may touch.
+  prober_member    = module.identity.probe_member
+  bigquery_archive = { enabled = false }
+  labels           = local.labels
 }
 
 module "database" {
@@ -75,7 +77,7 @@ module "runtime" {
   region              = var.region
   environment         = local.environment
   image               = var.image
-  service_accounts    = module.identity.service_account_emails
+  service_accounts    = merge(module.identity.service_account_emails, { probe = module.identity.probe_email })
   iam_db_users        = module.database.iam_db_users
   database_name       = module.database.database_name
   sql_connection_name = module.database.connection_name
@@ -83,7 +85,6 @@ module "runtime" {
   subnet_id           = module.network.run_subnet_id
   deployer_member     = module.identity.deployer_member
   planner_member      = "serviceAccount:${module.identity.planner_email}"
-  invoker_members     = var.invoker_members
   labels              = local.labels
 
   pubsub = {
@@ -104,15 +105,33 @@ module "runtime" {
     max_instances = 2
     db_pool_max   = 5
   }
+
+  # Reads through the public URL with its own API key (terraform/README.md, "The probe's API key").
+  probe = {
+    enabled     = var.probe_enabled
+    api_url     = module.edge.url
+    interval_ms = 60000
+  }
+}
+
+# The only way in for third parties: HTTPS load balancer, Cloud Armor (rate limits per API key and
+# per IP, OWASP WAF), managed certificate; the API's ingress admits nothing else from outside.
+module "edge" {
+  source           = "../../modules/edge"
+  project_id       = var.project_id
+  region           = var.region
+  api_service_name = module.runtime.api_service_name
+  domain           = var.api_domain
+  waf_mode         = var.waf_mode
+  labels           = local.labels
 }
 
 module "monitoring" {
   source                 = "../../modules/monitoring"
   project_id             = var.project_id
-  region                 = var.region
   environment            = local.environment
   api_service_name       = module.runtime.api_service_name
-  api_url                = module.runtime.api_url
+  api_url                = module.edge.url
   ingest_service_name    = module.runtime.ingest_service_name
   subscription_name      = module.pubsub.subscription_name
   database_instance_name = module.database.instance_name

@@ -35,10 +35,21 @@ variable "image_reader_members" {
   default     = {}
 }
 
-variable "invoker_members" {
-  type        = map(string)
-  description = "IAM members allowed to call the API, keyed by a stable name (e.g. { ci-smoke = \"serviceAccount:...\" })."
-  default     = {}
+variable "api_domain" {
+  type        = string
+  description = "Domain third parties call the API on (e.g. api.flightdeck.example.org); point its A record at the api_ip_address output so the managed certificate can be issued."
+}
+
+variable "waf_mode" {
+  type        = string
+  description = "Cloud Armor OWASP rules: preview (log what would be blocked) or enforce (answer 403). Preview until the load balancer logs show no false positive on real traffic (modules/edge)."
+  default     = "preview"
+}
+
+variable "probe_enabled" {
+  type        = bool
+  description = "Run flightdeck-probe. Set it once the flightdeck-probe-api-key secret has a version (terraform/README.md, \"The probe's API key\"): Cloud Run refuses the revision before."
+  default     = false
 }
 
 variable "publisher_members" {

@@ -1,4 +1,4 @@
-# Identities: one service account per workload (API, ingest worker, migrate job), a deployer
+# Identities: one service account per workload (API, ingest worker, migrate job, prober), a deployer
 # account for the CD workflows and a read-only planner for CI's `terraform plan`, both reached
 # from GitHub Actions through Workload Identity Federation (no key files), and the few grants
 # that only exist at project level. Grants on a specific resource (subscription, topic,
@@ -12,6 +12,13 @@ locals {
   }
 
   runtime_members = { for k, sa in google_service_account.runtime : k => "serviceAccount:${sa.email}" }
+
+  # The prober is kept out of `runtime` on purpose: every account there gets a Cloud SQL IAM user
+  # (modules/database), and the prober never touches the database.
+  probe_member = "serviceAccount:${google_service_account.probe.email}"
+
+  # Every account whose workload exports metrics (Managed Prometheus sidecar) and traces.
+  telemetry_members = merge(local.runtime_members, { probe = local.probe_member })
 
   # GitHub's job_workflow_ref is "<owner>/<repo>/.github/workflows/<file>@<ref>": the workflow
   # file that runs the job (for a reusable workflow, the called file) at the ref it ran from.
@@ -54,8 +61,8 @@ locals {
     "roles/pubsub.viewer"                   = "Reads topics and subscriptions (not messages)."
     "roles/cloudsql.viewer"                 = "Reads the Cloud SQL instance, database and IAM users (no data)."
     "roles/artifactregistry.reader"         = "Reads the repository and its cleanup policies."
-    "roles/secretmanager.viewer"            = "Reads secret metadata (payloads only of the collector config, granted in modules/runtime)."
-    "roles/compute.networkViewer"           = "Reads the VPC, subnet, firewall rules and the private service access range."
+    "roles/secretmanager.viewer"            = "Reads secret metadata, the probe's API key included (payloads only of the collector configs, granted in modules/runtime)."
+    "roles/compute.networkViewer"           = "Reads the VPC, subnet, firewall rules, the private service access range and the edge load balancer (address, NEG, backend, Cloud Armor policy, certificate, proxies)."
     "roles/monitoring.viewer"               = "Reads alert policies, notification channels, uptime checks and SLOs."
     "roles/bigquery.metadataViewer"         = "Reads the archive dataset and table definitions (no rows)."
     "roles/serviceusage.serviceUsageViewer" = "Reads which APIs are enabled (the provider checks them)."
@@ -69,6 +76,13 @@ resource "google_service_account" "runtime" {
   account_id   = "${var.name_prefix}-${each.key}"
   display_name = "${var.name_prefix} ${each.key}"
   description  = each.value
+}
+
+resource "google_service_account" "probe" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-probe"
+  display_name = "${var.name_prefix} probe"
+  description  = "Runs `flightdeck probe` (flightdeck-probe): publishes synthetic events, reads them back through the public API. No database access."
 }
 
 resource "google_service_account" "deployer" {
@@ -88,14 +102,14 @@ resource "google_service_account" "planner" {
 # --- Project-level grants (no resource-level IAM exists for these roles) -------
 
 resource "google_project_iam_member" "metric_writer" {
-  for_each = local.runtime_members
+  for_each = local.telemetry_members
   project  = var.project_id
   role     = "roles/monitoring.metricWriter"
   member   = each.value
 }
 
 resource "google_project_iam_member" "trace_agent" {
-  for_each = local.runtime_members
+  for_each = local.telemetry_members
   project  = var.project_id
   role     = "roles/cloudtrace.agent"
   member   = each.value
@@ -193,6 +207,12 @@ resource "google_service_account_iam_member" "planner_wif" {
 resource "google_service_account_iam_member" "deployer_acts_as_runtime" {
   for_each           = google_service_account.runtime
   service_account_id = each.value.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+resource "google_service_account_iam_member" "deployer_acts_as_probe" {
+  service_account_id = google_service_account.probe.name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.deployer.email}"
 }

@@ -1,6 +1,16 @@
 output "service_account_emails" {
-  description = "Runtime service account emails keyed by workload: api, ingest, migrate."
+  description = "Emails of the database workloads' service accounts, keyed by workload: api, ingest, migrate (each gets a Cloud SQL IAM user)."
   value       = { for k, sa in google_service_account.runtime : k => sa.email }
+}
+
+output "probe_email" {
+  description = "Email of the prober's service account (no database user: it is not in service_account_emails)."
+  value       = google_service_account.probe.email
+}
+
+output "probe_member" {
+  description = "The prober's service account as an IAM member."
+  value       = local.probe_member
 }
 
 output "runtime_members" {

@@ -10,10 +10,6 @@
 #     Run's front end, Pub/Sub backlog size, Cloud SQL CPU, connections and disk.
 # Pages, tickets and the watchdog go to different notification channels.
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 locals {
   # Channel ids per kind of notification; a page never reaches a ticket channel.
   channels = { for kind in ["page", "ticket", "watchdog"] : kind => [
@@ -148,12 +144,9 @@ resource "google_monitoring_uptime_check_config" "api" {
     validate_ssl   = true
     request_method = "GET"
 
-    # The API is not public: the check presents an OIDC token of the Monitoring
-    # service agent, which is granted run.invoker below.
-    service_agent_authentication {
-      type = "OIDC_TOKEN"
-    }
-
+    # Through the edge load balancer, like a third party without a key: /healthz needs none,
+    # and Cloud Armor's per-IP limit for keyless requests is far above one check a minute per
+    # checker region.
     accepted_response_status_codes {
       status_class = "STATUS_CLASS_2XX"
     }
@@ -166,14 +159,6 @@ resource "google_monitoring_uptime_check_config" "api" {
       host       = local.api_host
     }
   }
-}
-
-resource "google_cloud_run_v2_service_iam_member" "uptime_invoker" {
-  project  = var.project_id
-  location = var.region
-  name     = var.api_service_name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
 }
 
 resource "google_monitoring_alert_policy" "uptime" {

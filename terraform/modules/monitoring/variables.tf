@@ -3,11 +3,6 @@ variable "project_id" {
   description = "Google Cloud project the monitoring resources live in (the scoping project of the workloads)."
 }
 
-variable "region" {
-  type        = string
-  description = "Region of the Cloud Run services."
-}
-
 variable "environment" {
   type        = string
   description = "Environment name, shown in alert names and labels."
@@ -20,7 +15,7 @@ variable "api_service_name" {
 
 variable "api_url" {
   type        = string
-  description = "HTTPS URL of the API service; the uptime check probes its /healthz."
+  description = "Public HTTPS base URL of the API (the edge load balancer, https://DOMAIN); the uptime check probes its /healthz."
 }
 
 variable "ingest_service_name" {

@@ -118,10 +118,11 @@ resource "google_pubsub_topic_iam_member" "event_publishers" {
   member   = each.value
 }
 
-# The CD synthetic probe publishes one marked event (attribute synthetic=true, flight PROBE-...)
-# per deployment to prove publish -> ingest -> API on the new revision.
+# Synthetic probe events (attribute synthetic=true, flight PROBE-...): one per deployment from the
+# CD check, proving publish -> ingest -> API on the new revision, and one per interval from
+# flightdeck-probe. Publisher on this topic is all either gets from Pub/Sub.
 resource "google_pubsub_topic_iam_member" "probe_publishers" {
-  for_each = var.probe_publisher_members
+  for_each = merge(var.probe_publisher_members, var.prober_member == null ? {} : { prober = var.prober_member })
   project  = var.project_id
   topic    = google_pubsub_topic.events.name
   role     = "roles/pubsub.publisher"

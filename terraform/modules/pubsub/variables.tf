@@ -91,8 +91,14 @@ variable "publisher_members" {
 
 variable "probe_publisher_members" {
   type        = map(string)
-  description = "IAM members allowed to publish the deployment's synthetic probe events (the CD deployer), keyed by a stable name; they carry synthetic=true and a PROBE- flight id."
+  description = "IAM members allowed to publish synthetic probe events on the events topic only (the CD deployer's post-deploy check, flightdeck-probe), keyed by a stable name; the events carry synthetic=true and a PROBE- flight id."
   default     = {}
+}
+
+variable "prober_member" {
+  type        = string
+  description = "The continuous prober's identity (flightdeck-probe, serviceAccount:...), granted roles/pubsub.publisher on the events topic only, like probe_publisher_members; null grants nothing."
+  default     = null
 }
 
 variable "dlq_subscriber_members" {

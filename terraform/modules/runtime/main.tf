@@ -1,10 +1,11 @@
 # Cloud Run workloads of flightdeck, all from one image:
-#   flightdeck-api      `flightdeck serve`  HTTP API, invoker IAM only for listed members
+#   flightdeck-api      `flightdeck serve`  HTTP API, reachable only through the edge load balancer
 #   flightdeck-ingest   `flightdeck ingest` Pub/Sub pull worker, internal ingress, CPU always on
 #   flightdeck-migrate  `flightdeck migrate` Cloud Run job
-# Each runs beside two sidecars: the Cloud SQL Auth Proxy (private IP, IAM login,
-# TLS to the instance; the app talks plain Postgres to 127.0.0.1:5432 with no
-# password) and the Managed Service for Prometheus collector scraping
+#   flightdeck-probe    `flightdeck probe`  black-box prober (probe.tf), no database
+# Each database workload runs beside two sidecars: the Cloud SQL Auth Proxy (private
+# IP, IAM login, TLS to the instance; the app talks plain Postgres to 127.0.0.1:5432
+# with no password) and the Managed Service for Prometheus collector scraping
 # localhost:METRICS_PORT/metrics. Egress to the database goes through Direct VPC
 # egress (no Serverless VPC Access connector to run and pay for).
 
@@ -13,11 +14,9 @@ locals {
 
   proxy_health_port = 9801
 
-  common_env = {
+  # What every workload that serves /metrics gets, the probe included.
+  telemetry_env = {
     GOOGLE_CLOUD_PROJECT        = var.project_id
-    PUBSUB_TOPIC                = var.pubsub.topic
-    PUBSUB_SUBSCRIPTION         = var.pubsub.subscription
-    PUBSUB_DLQ_TOPIC            = var.pubsub.dlq_topic
     METRICS_PORT                = tostring(var.metrics_port)
     LOG_FORMAT                  = "json"
     RUST_LOG                    = var.rust_log
@@ -25,6 +24,14 @@ locals {
     # Every series carries system="..." so fleet dashboards and SLO rules group by it.
     FLIGHTDECK_SYSTEM = "flightdeck-${var.environment}"
   }
+
+  common_env = merge(local.telemetry_env, {
+    PUBSUB_TOPIC        = var.pubsub.topic
+    PUBSUB_SUBSCRIPTION = var.pubsub.subscription
+    PUBSUB_DLQ_TOPIC    = var.pubsub.dlq_topic
+  })
+
+  service_names = { api = var.api.name, ingest = var.ingest.name, probe = var.probe.name }
 
   # The IAM user name contains '@', which must be percent-encoded in a URL. No
   # password: the proxy logs in with the service account's token.
@@ -44,7 +51,7 @@ locals {
   ]
 
   # RunMonitoring config read by the collector from /etc/rungmp/config.yaml.
-  gmp_config = { for k, name in { api = var.api.name, ingest = var.ingest.name } :
+  gmp_config = { for k, name in local.service_names :
     k => yamlencode({
       apiVersion = "monitoring.googleapis.com/v1beta"
       kind       = "RunMonitoring"
@@ -66,7 +73,7 @@ resource "google_secret_manager_secret" "gmp_config" {
   # checkov:skip=CKV_GCP_128: holds a non-secret scrape config, not credentials; Google-managed encryption is enough.
   for_each  = local.gmp_config
   project   = var.project_id
-  secret_id = "${each.key == "api" ? var.api.name : var.ingest.name}-gmp-config"
+  secret_id = "${local.service_names[each.key]}-gmp-config"
   labels    = local.labels
 
   replication {
@@ -107,12 +114,17 @@ resource "google_cloud_run_v2_service" "api" {
   project             = var.project_id
   name                = var.api.name
   location            = var.region
-  ingress             = var.api.ingress
   deletion_protection = true
   labels              = local.labels
 
-  # Callers need roles/run.invoker; the service is never opened to allUsers.
-  invoker_iam_disabled = false
+  # Third parties come only through the edge load balancer (modules/edge: Cloud Armor rate
+  # limits and WAF) and authenticate with API keys, which the app checks; the load balancer
+  # carries no Google identity, so the invoker IAM check is off. The run.app URL refuses
+  # internet traffic. CKV_FD_7 accepts the invoker check off only with this ingress. Disabling
+  # the check rather than granting allUsers also works where domain-restricted sharing forbids
+  # allUsers in IAM policies.
+  ingress              = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+  invoker_iam_disabled = true
 
   template {
     service_account                  = var.service_accounts.api
@@ -252,15 +264,6 @@ resource "google_cloud_run_v2_service" "api" {
     google_secret_manager_secret_version.gmp_config,
     google_secret_manager_secret_iam_member.gmp_config_accessor,
   ]
-}
-
-resource "google_cloud_run_v2_service_iam_member" "api_invokers" {
-  for_each = var.invoker_members
-  project  = var.project_id
-  location = google_cloud_run_v2_service.api.location
-  name     = google_cloud_run_v2_service.api.name
-  role     = "roles/run.invoker"
-  member   = each.value
 }
 
 # --- flightdeck-ingest ----------------------------------------------------------
@@ -505,13 +508,16 @@ resource "google_cloud_run_v2_job" "migrate" {
   }
 }
 
-# --- Deployer: roll out revisions, run the job, call the API; these resources only ----
+# --- Deployer: roll out revisions and run the job; these resources only ----------
 
 resource "google_cloud_run_v2_service_iam_member" "deployer" {
-  for_each = {
-    api    = google_cloud_run_v2_service.api.name
-    ingest = google_cloud_run_v2_service.ingest.name
-  }
+  for_each = merge(
+    {
+      api    = google_cloud_run_v2_service.api.name
+      ingest = google_cloud_run_v2_service.ingest.name
+    },
+    { for p in google_cloud_run_v2_service.probe : "probe" => p.name },
+  )
   project  = var.project_id
   location = var.region
   name     = each.value
@@ -519,8 +525,10 @@ resource "google_cloud_run_v2_service_iam_member" "deployer" {
   member   = var.deployer_member
 }
 
-# The deployer calls the API it deploys: the synthetic probe and the canary send requests to the
-# new revision's tagged URL with the deployer's identity token.
+# deploy.yml's post-deploy check and canary call the new revision's tagged URL with the deployer's
+# identity token (tests/delivery/test_deployer_permissions.py lists this grant). With the invoker
+# check off it is not what admits those calls, and the load-balancer-only ingress refuses them
+# from GitHub's runners (terraform/README.md, Apply an environment): drop it with that change.
 resource "google_cloud_run_v2_service_iam_member" "deployer_invoker" {
   project  = var.project_id
   location = var.region

@@ -23,8 +23,9 @@ variable "service_accounts" {
     api     = string
     ingest  = string
     migrate = string
+    probe   = string
   })
-  description = "Email of the runtime service account of each workload."
+  description = "Email of the runtime service account of each workload (probe: the black-box prober's, which has no database user)."
 }
 
 variable "iam_db_users" {
@@ -76,15 +77,9 @@ variable "api" {
     memory          = optional(string, "512Mi")
     cpu_always_on   = optional(bool, false)
     db_pool_max     = optional(number, 10)
-    ingress         = optional(string, "INGRESS_TRAFFIC_ALL")
   })
-  description = "Shape of the flightdeck-api service (`flightdeck serve`). cpu_always_on trades request-based billing for reliable metric scrapes between requests."
+  description = "Shape of the flightdeck-api service (`flightdeck serve`). cpu_always_on trades request-based billing for reliable metric scrapes between requests. Its ingress is always internal + load balancer (modules/edge)."
   default     = {}
-
-  validation {
-    condition     = contains(["INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"], var.api.ingress)
-    error_message = "api.ingress must be INGRESS_TRAFFIC_ALL, INGRESS_TRAFFIC_INTERNAL_ONLY or INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER."
-  }
 }
 
 variable "ingest" {
@@ -114,20 +109,34 @@ variable "migrate_job_name" {
   default     = "flightdeck-migrate"
 }
 
-variable "invoker_members" {
-  type        = map(string)
-  description = "IAM members allowed to call the API (roles/run.invoker on flightdeck-api only), keyed by a stable name. allUsers and allAuthenticatedUsers are refused."
+variable "probe" {
+  type = object({
+    enabled           = optional(bool, false)
+    name              = optional(string, "flightdeck-probe")
+    api_url           = optional(string, "")
+    interval_ms       = optional(number, 30000)
+    timeout_ms        = optional(number, 30000)
+    cpu               = optional(string, "1")
+    memory            = optional(string, "512Mi")
+    api_key_secret_id = optional(string, "flightdeck-probe-api-key")
+  })
+  description = "The black-box prober (`flightdeck probe`, one instance, CPU always on). api_url is the API's public URL (the edge load balancer), read with the key in the api_key_secret_id secret; enabled creates the service, which Cloud Run only accepts once that secret has a version."
   default     = {}
 
   validation {
-    condition     = alltrue([for m in values(var.invoker_members) : !contains(["allUsers", "allAuthenticatedUsers"], m)])
-    error_message = "invoker_members must not contain allUsers or allAuthenticatedUsers: the API is never public."
+    condition     = !var.probe.enabled || can(regex("^https://[^/]+$", var.probe.api_url))
+    error_message = "probe.api_url must be the API's public https:// base URL (no path, no trailing slash) when probe.enabled is true."
+  }
+
+  validation {
+    condition     = var.probe.interval_ms >= 1000 && var.probe.timeout_ms >= 1000 && var.probe.timeout_ms <= 600000
+    error_message = "probe.interval_ms must be at least 1000 and probe.timeout_ms between 1000 and 600000."
   }
 }
 
 variable "deployer_member" {
   type        = string
-  description = "IAM member of the deployer (serviceAccount:...), granted roles/run.developer on these two services and the job, and roles/run.invoker on the API, only."
+  description = "IAM member of the deployer (serviceAccount:...), granted roles/run.developer on these services (the probe once enabled) and the job, and roles/run.invoker on the API, only."
 }
 
 variable "planner_member" {

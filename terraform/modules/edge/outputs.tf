@@ -1,0 +1,19 @@
+output "ip_address" {
+  description = "IPv4 address of the load balancer: the A record of var.domain must point here."
+  value       = google_compute_global_address.api.address
+}
+
+output "url" {
+  description = "Public base URL of the API (https://DOMAIN); HTTP on port 80 redirects here."
+  value       = "https://${var.domain}"
+}
+
+output "security_policy_name" {
+  description = "Name of the Cloud Armor policy on the backend (gcloud compute security-policies describe NAME)."
+  value       = google_compute_security_policy.api.name
+}
+
+output "backend_service_name" {
+  description = "Name of the backend service; its request logs carry Cloud Armor's verdicts (resource.type=http_load_balancer)."
+  value       = google_compute_backend_service.api.name
+}

@@ -1,0 +1,236 @@
+"""The black-box prober and the third-party edge, as the parsed HCL declares them.
+
+The prober (modules/runtime/probe.tf) exists, runs `flightdeck probe` once with CPU always on,
+is scraped like the other services, publishes to the events topic and nowhere else, reads the
+API through the public edge with its own key, and has no way to the database. The API
+(modules/runtime) is reachable only through the edge load balancer (modules/edge), whose Cloud
+Armor policy throttles per API key and per IP for keyless requests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from hcl import TERRAFORM, blocks, parse, unquote
+
+ENVS = ("staging", "prod")
+
+
+def resource(module: str, rtype: str, name: str) -> dict:
+    found = [b for b in blocks("resource", under=f"modules/{module}/") if b.labels == (rtype, name)]
+    assert len(found) == 1, f"modules/{module} declares {rtype}.{name} {len(found)} times"
+    return found[0].body
+
+
+def env_module(env: str, name: str) -> dict:
+    found = [b for b in blocks("module", under=f"envs/{env}/") if b.labels == (name,)]
+    assert len(found) == 1, f"envs/{env} calls module {name} {len(found)} times"
+    return found[0].body
+
+
+def text(value) -> str:
+    return json.dumps(value, default=str)
+
+
+def containers(service: dict) -> list[dict]:
+    return service["template"][0]["containers"]
+
+
+def literal_env(container: dict) -> dict[str, str]:
+    """Static env blocks of a container, name -> value (or the value_source block)."""
+    return {unquote(e["name"]): e.get("value_source", e.get("value")) for e in container.get("env", [])}
+
+
+def dynamic_env(container: dict) -> str:
+    """The for_each expression of the container's dynamic env block."""
+    for d in container.get("dynamic", []):
+        if '"env"' in d:
+            return d['"env"']["for_each"]
+    return ""
+
+
+PROBE = resource("runtime", "google_cloud_run_v2_service", "probe")
+API = resource("runtime", "google_cloud_run_v2_service", "api")
+
+# Every way the prober's identity can appear in an environment, and where it may.
+PROBE_IDENTITY = re.compile(r"module\.identity\.probe_(member|email)")
+PROBE_IDENTITY_ALLOWED = {("pubsub", "prober_member"), ("runtime", "service_accounts")}
+
+
+# --- the prober ------------------------------------------------------------------
+
+
+def test_probe_runs_flightdeck_probe_as_one_always_on_instance():
+    app = containers(PROBE)[0]
+    assert [unquote(a) for a in app["args"]] == ["probe"]
+    assert PROBE["template"][0]["scaling"][0] == {"min_instance_count": 1, "max_instance_count": 1, "__is_block__": True}
+    assert all(c["resources"][0]["cpu_idle"] is False for c in containers(PROBE)), "CPU must stay allocated between requests"
+    assert unquote(PROBE["ingress"]) == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    assert PROBE["invoker_iam_disabled"] is False
+    assert unquote(PROBE["template"][0]["service_account"]) == "${var.service_accounts.probe}"
+
+
+def test_probe_gets_every_setting_it_reads():
+    """config.rs: PubSubSettings (project, topic), ProbeSettings, HttpSettings, TelemetrySettings."""
+    app = containers(PROBE)[0]
+    dynamic = dynamic_env(app)
+    for name in ("PUBSUB_TOPIC", "PROBE_API_URL", "PROBE_INTERVAL_MS", "PROBE_TIMEOUT_MS"):
+        assert f"{name} =" in dynamic, f"the probe gets no {name}"
+    assert "local.telemetry_env" in dynamic
+    telemetry = parse(TERRAFORM / "modules/runtime/main.tf")["locals"][0]["telemetry_env"]
+    assert {"GOOGLE_CLOUD_PROJECT", "METRICS_PORT", "LOG_FORMAT", "FLIGHTDECK_SYSTEM"} <= set(telemetry)
+    # The subscription and the dead-letter topic are the worker's, not the prober's.
+    assert "PUBSUB_SUBSCRIPTION" not in text(PROBE) and "PUBSUB_DLQ_TOPIC" not in text(PROBE)
+
+
+def test_probe_is_scraped_like_the_other_services():
+    names = [unquote(c["name"]) for c in containers(PROBE)]
+    assert "prometheus-collector" in names
+    volume = PROBE["template"][0]["volumes"][0]["secret"][0]
+    assert unquote(volume["secret"]) == '${google_secret_manager_secret.gmp_config["probe"].secret_id}'
+    gmp = parse(TERRAFORM / "modules/runtime/main.tf")["locals"][0]
+    assert gmp["service_names"].get("probe") == "${var.probe.name}", "no collector config for the probe"
+
+
+def test_probe_reads_the_api_through_the_edge_with_its_own_key():
+    key = literal_env(containers(PROBE)[0])["PROBE_API_KEY"][0]["secret_key_ref"][0]
+    assert unquote(key["secret"]) == "${google_secret_manager_secret.probe_api_key.secret_id}"
+    assert unquote(key["version"]) == "latest"
+    default = parse(TERRAFORM / "modules/runtime/variables.tf")["variable"]
+    probe_var = next(v['"probe"'] if '"probe"' in v else v["probe"] for v in default if "probe" in v or '"probe"' in v)
+    assert 'api_key_secret_id = optional(string, "flightdeck-probe-api-key")' in probe_var["type"]
+    # Created empty: an operator adds the version, Terraform never holds the key.
+    versions = [b for b in blocks("resource") if b.labels[0] == "google_secret_manager_secret_version"]
+    assert all("probe_api_key" not in text(v.body) for v in versions)
+    for env in ENVS:
+        probe = env_module(env, "runtime")["probe"]
+        assert probe["api_url"] == "${module.edge.url}", f"envs/{env}: the probe must read through the public URL"
+
+
+def test_probe_has_no_database_access():
+    body = text(PROBE)
+    assert "cloud-sql-proxy" not in body and "DATABASE_URL" not in body and "database_url" not in body
+    assert "vpc_access" not in PROBE["template"][0], "the probe needs no VPC egress: it reaches nothing private"
+    # Only the accounts of `runtime` become Cloud SQL IAM users; the prober's is not one of them.
+    identity = parse(TERRAFORM / "modules/identity/main.tf")["locals"][0]
+    assert set(identity["runtime"]) - {"__is_block__"} == {"api", "ingest", "migrate"}
+    emails = next(b for b in blocks("output", under="modules/identity/") if b.labels == ("service_account_emails",))
+    assert "google_service_account.runtime" in emails.body["value"] and "probe" not in emails.body["value"]
+    for env in ENVS:
+        assert unquote(env_module(env, "database")["iam_service_accounts"]) == "${module.identity.service_account_emails}"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_probe_identity_is_granted_only_the_events_topic_and_its_runtime(env):
+    """In an environment, the prober's account goes only to Pub/Sub's probe publishers and to the runtime."""
+    for m in blocks("module", under=f"envs/{env}/"):
+        for argument, value in m.body.items():
+            if PROBE_IDENTITY.search(text(value)):
+                assert (m.labels[0], argument) in PROBE_IDENTITY_ALLOWED, f"envs/{env}: {m.labels[0]}.{argument} gets the probe's identity"
+    assert env_module(env, "pubsub")["prober_member"] == "${module.identity.probe_member}"
+
+
+def test_probe_publishers_may_publish_to_the_events_topic_only():
+    for variable in ("var.prober_member", "var.probe_publisher_members"):
+        users = [b for b in blocks("resource", under="modules/pubsub/") if variable in text(b.body)]
+        assert len(users) == 1, f"{variable} must feed exactly one grant"
+    assert "var.prober_member" in text(users[0].body)
+    grant = users[0]
+    assert grant.labels[0] == "google_pubsub_topic_iam_member"
+    assert unquote(grant.body["topic"]) == "${google_pubsub_topic.events.name}"
+    assert unquote(grant.body["role"]) == "roles/pubsub.publisher"
+
+
+def test_runtime_grants_the_probe_secrets_only():
+    """The runtime module's grants: secret reads for the workloads (the probe: its key and its
+    collector config), run.developer for the deployer, the collector configs for the planner."""
+    for grant in blocks("resource", under="modules/runtime/"):
+        if not re.match(r"^google_\w+_iam_member$", grant.labels[0]):
+            continue
+        role, member = unquote(grant.body["role"]), unquote(grant.body["member"])
+        if "var.service_accounts" in member:
+            assert grant.labels[0] == "google_secret_manager_secret_iam_member", grant.address
+            assert role == "roles/secretmanager.secretAccessor", grant.address
+        elif member == "${var.planner_member}":
+            assert role == "roles/secretmanager.secretAccessor" and "gmp_config" in text(grant.body["secret_id"]), grant.address
+        else:
+            assert member == "${var.deployer_member}", grant.address
+            assert role == "roles/run.developer" or grant.labels == ("google_cloud_run_v2_service_iam_member", "deployer_invoker"), grant.address
+
+
+# --- the edge ----------------------------------------------------------------------
+
+
+def test_api_is_reachable_only_through_the_load_balancer():
+    assert unquote(API["ingress"]) == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    assert API["invoker_iam_disabled"] is True
+    # With the invoker check off an invoker grant admits no one; the deployer's is left for the
+    # deploy workflow until it calls through the edge (terraform/README.md). No one else gets one.
+    invokers = [b for b in blocks("resource") if "iam" in b.labels[0] and unquote(b.body.get("role", "")) == "roles/run.invoker"]
+    assert [b.address for b in invokers] == ["modules/runtime/main.tf:google_cloud_run_v2_service_iam_member.deployer_invoker"]
+    assert unquote(invokers[0].body["member"]) == "${var.deployer_member}"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_environment_puts_the_edge_in_front_of_the_api(env):
+    edge = env_module(env, "edge")
+    assert edge["api_service_name"] == "${module.runtime.api_service_name}"
+    assert edge["domain"] == "${var.api_domain}" and edge["waf_mode"] == "${var.waf_mode}"
+    assert env_module(env, "monitoring")["api_url"] == "${module.edge.url}", "the uptime check must go through the edge"
+    outputs = {o.labels[0]: o.body["value"] for o in blocks("output", under=f"envs/{env}/")}
+    assert outputs["api_url"] == "${module.edge.url}" and outputs["api_ip_address"] == "${module.edge.ip_address}"
+
+
+def _rules() -> list[dict]:
+    return resource("edge", "google_compute_security_policy", "api")["rule"]
+
+
+def test_cloud_armor_throttles_per_api_key_and_per_ip_without_a_key():
+    rules = {r["priority"]: r for r in _rules()}
+    per_key = rules[2000]["rate_limit_options"][0]
+    assert unquote(rules[2000]["action"]) == "throttle"
+    assert per_key["enforce_on_key_configs"][0] == {"enforce_on_key_type": '"HTTP_HEADER"', "enforce_on_key_name": '"X-API-Key"', "__is_block__": True}
+    assert unquote(per_key["exceed_action"]) == "deny(429)"
+    assert per_key["rate_limit_threshold"][0]["count"] == "${var.rate_limits.per_key.count}"
+    anonymous = rules[2020]["rate_limit_options"][0]
+    assert unquote(anonymous["enforce_on_key"]) == "IP" and unquote(anonymous["exceed_action"]) == "deny(429)"
+    assert anonymous["rate_limit_threshold"][0]["count"] == "${var.rate_limits.anonymous.count}"
+    # Every throttle comes after every WAF rule: a throttle's "allow" ends evaluation.
+    assert max(p for p, r in rules.items() if unquote(r["action"]) != "throttle" and p < 2147483647) < min(
+        p for p, r in rules.items() if unquote(r["action"]) == "throttle")
+
+
+def test_owasp_rules_follow_waf_mode():
+    policy = resource("edge", "google_compute_security_policy", "api")
+    waf = policy["dynamic"][0]['"rule"']["content"][0]
+    assert waf["preview"] == '${var.waf_mode == "preview"}'
+    assert "evaluatePreconfiguredWaf(" in waf["match"][0]["expr"][0]["expression"]
+    families = set(parse(TERRAFORM / "modules/edge/armor.tf")["locals"][0]["waf_rules"]) - {"__is_block__"}
+    assert {"sqli", "xss", "lfi", "rce", "scannerdetection"} <= families
+
+
+def test_http_only_redirects_to_https():
+    redirect = resource("edge", "google_compute_url_map", "http_redirect")["default_url_redirect"][0]
+    assert redirect["https_redirect"] is True
+    rule = resource("edge", "google_compute_global_forwarding_rule", "http_redirect")
+    assert rule["target"] == "${google_compute_target_http_proxy.http_redirect.id}"
+    https = resource("edge", "google_compute_target_https_proxy", "api")
+    assert https["ssl_certificates"] == ["${google_compute_managed_ssl_certificate.api.id}"]
+
+
+# --- labels ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_module_that_takes_labels_gets_the_environment_labels(env):
+    """local.labels carries system = flightdeck-<env> (FLIGHTDECK_SYSTEM), so every labelled resource has it."""
+    local_labels = parse(TERRAFORM / "envs" / env / "main.tf")["locals"][0]["labels"]
+    assert "system" in local_labels
+    for m in blocks("module", under=f"envs/{env}/"):
+        module = unquote(m.body["source"]).removeprefix("../../modules/")
+        takes_labels = any(v.labels == ("labels",) for v in blocks("variable", under=f"modules/{module}/"))
+        if takes_labels:
+            assert m.body.get("labels") == "${local.labels}", f"envs/{env}: module {m.labels[0]} gets no labels = local.labels"
