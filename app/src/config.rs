@@ -281,6 +281,16 @@ impl IngestSettings {
     }
 }
 
+/// A secret read from the environment; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// The black-box prober: where the API is and how often to probe.
 #[derive(Debug, Clone)]
 pub struct ProbeSettings {
@@ -289,6 +299,8 @@ pub struct ProbeSettings {
     pub interval: Duration,
     /// A probe not readable within this time counts as a timeout.
     pub timeout: Duration,
+    /// The probe's own API key (`flightdeck apikey create --name probe`), sent as a consumer's.
+    pub api_key: Option<Secret>,
 }
 
 impl ProbeSettings {
@@ -305,6 +317,7 @@ impl ProbeSettings {
             api_url: api_url.trim_end_matches('/').to_string(),
             interval: millis(source, "PROBE_INTERVAL_MS", 10_000, 100..=3_600_000)?,
             timeout: millis(source, "PROBE_TIMEOUT_MS", 30_000, 1_000..=600_000)?,
+            api_key: present(source, "PROBE_API_KEY").map(Secret),
         })
     }
 }
@@ -434,6 +447,57 @@ impl HttpSettings {
     }
 }
 
+/// Whether the data endpoints require an API key (`API_AUTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    Required,
+    /// Local experiments only: every request is served as `_anonymous`, without quotas.
+    Off,
+}
+
+impl FromStr for AuthMode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "required" => Ok(Self::Required),
+            "off" => Ok(Self::Off),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Third-party access of `serve`: API keys, their refresh and the default quota.
+#[derive(Debug, Clone)]
+pub struct AccessSettings {
+    pub mode: AuthMode,
+    /// How often keys are reloaded: the bound on how long a revoked key keeps working.
+    pub refresh: Duration,
+    /// Requests per second of a key created without `--rate`.
+    pub default_rate: u32,
+    /// Burst of a key created without `--burst`.
+    pub default_burst: u32,
+    /// Keys (oldest first) that get their own `consumer` metric label; the rest are `_other`.
+    pub consumer_label_limit: usize,
+}
+
+impl AccessSettings {
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            mode: parsed(
+                source,
+                "API_AUTH",
+                AuthMode::Required,
+                "required or off",
+                |_| true,
+            )?,
+            refresh: millis(source, "API_KEYS_REFRESH_MS", 10_000, 100..=300_000)?,
+            default_rate: ranged(source, "API_DEFAULT_RATE", 20, 1..=100_000, " per second")?,
+            default_burst: ranged(source, "API_DEFAULT_BURST", 40, 1..=100_000, "")?,
+            consumer_label_limit: ranged(source, "API_CONSUMER_LABEL_LIMIT", 50, 1..=1_000, "")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,6 +576,25 @@ mod tests {
         let env = HashMap::from([("PROBE_INTERVAL_MS", "50")]);
         let err = ProbeSettings::from_source(&env).unwrap_err();
         assert!(err.to_string().contains("from 100 to 3600000"), "{err}");
+    }
+
+    #[test]
+    fn keys_are_required_unless_switched_off_explicitly() {
+        let empty: HashMap<&str, &str> = HashMap::new();
+        assert_eq!(
+            AccessSettings::from_source(&empty).unwrap().mode,
+            AuthMode::Required
+        );
+        let off = HashMap::from([("API_AUTH", "off")]);
+        assert_eq!(
+            AccessSettings::from_source(&off).unwrap().mode,
+            AuthMode::Off
+        );
+        let typo = HashMap::from([("API_AUTH", "no")]);
+        assert_eq!(
+            AccessSettings::from_source(&typo).unwrap_err().name,
+            "API_AUTH"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! flightdeck: flight events from Pub/Sub into PostgreSQL, served over HTTP, observable end to end.
 
+pub mod access;
 pub mod api;
 pub mod backoff;
 pub mod config;

@@ -2,11 +2,11 @@
 
 use clap::{Parser, Subcommand};
 use flightdeck::config::{
-    ConfigError, DatabaseSettings, HttpSettings, IngestSettings, ProbeSettings, ProcessEnv,
-    PubSubSettings, TelemetrySettings,
+    AccessSettings, ConfigError, DatabaseSettings, HttpSettings, IngestSettings, ProbeSettings,
+    ProcessEnv, PubSubSettings, TelemetrySettings,
 };
 use flightdeck::pubsub::publish::{self, PublishOptions};
-use flightdeck::{db, pubsub, startup, telemetry};
+use flightdeck::{access, db, pubsub, startup, telemetry};
 use std::process::ExitCode;
 
 // glibc malloc contends between worker threads under load; mimalloc does not.
@@ -36,6 +36,32 @@ enum Command {
     PubsubSetup,
     /// Publish a marked probe event on a schedule and measure publish -> readable via the API.
     Probe,
+    /// Manage the API keys of third-party consumers (DATABASE_URL).
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; the key itself is the last line of stdout, shown only this once.
+    Create {
+        /// Consumer name (metrics and logs show it): 1-63 of a-z 0-9 - _.
+        #[arg(long)]
+        name: String,
+        /// Requests per second (default: the serving instance's API_DEFAULT_RATE).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Requests allowed at once on top of the rate (default: API_DEFAULT_BURST).
+        #[arg(long)]
+        burst: Option<u32>,
+    },
+    /// List every key: names, prefixes, limits, created and revoked times (never a secret).
+    List,
+    /// Revoke the active key of a consumer; every instance refuses it within API_KEYS_REFRESH_MS.
+    Revoke {
+        /// Consumer name.
+        name: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -115,11 +141,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve => {
             let database = DatabaseSettings::from_source(&env)?;
             let http = HttpSettings::from_source(&env)?;
+            let access = AccessSettings::from_source(&env)?;
             let metrics = telemetry::install_metrics(telemetry_settings.system.as_deref())?;
             let listeners = startup::Listeners::bind(&http).await?;
             startup::serve(
                 &database,
                 &http,
+                &access,
                 metrics,
                 listeners,
                 startup::shutdown_on_signals()?,
@@ -172,6 +200,37 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listeners = startup::Listeners::bind(&http).await?;
             let shutdown = startup::shutdown_on_signals()?;
             startup::probe(&pubsub, &probe, &http, metrics, listeners, shutdown).await
+        }
+        Command::Apikey(command) => {
+            let database = DatabaseSettings::from_source(&env)?;
+            let pool = db::connect(&database, "flightdeck-apikey")?;
+            let client = pool.get().await.map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot connect to DATABASE_URL: {e}; is PostgreSQL running and migrated?"
+                )
+            })?;
+            match command {
+                ApikeyCommand::Create { name, rate, burst } => {
+                    for line in access::admin::create(&**client, &name, rate, burst).await? {
+                        println!("{line}");
+                    }
+                }
+                ApikeyCommand::List => {
+                    print!(
+                        "{}",
+                        access::admin::table(&db::apikeys::list(&**client).await?)
+                    );
+                }
+                ApikeyCommand::Revoke { name } => {
+                    if !db::apikeys::revoke(&**client, &name).await? {
+                        anyhow::bail!("no active key named {name:?}");
+                    }
+                    println!(
+                        "revoked {name:?}; every instance refuses it within API_KEYS_REFRESH_MS"
+                    );
+                }
+            }
+            Ok(())
         }
         Command::PubsubSetup => {
             let pubsub = PubSubSettings::from_source(&env)?;

@@ -121,8 +121,16 @@ pub async fn run(
     let _ = metrics::histogram!(PROBE_FRESHNESS);
     let publisher =
         client::publisher(pubsub, pubsub.topic_path(), Duration::from_millis(1)).await?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(key) = &settings.api_key {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", key.0))
+            .map_err(|_| anyhow::anyhow!("PROBE_API_KEY is not a valid header value"))?;
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
     let http = reqwest::Client::builder()
         .timeout(POLL_EVERY * 20)
+        .default_headers(headers)
         .build()?;
     tracing::info!(api_url = %settings.api_url, interval_ms = settings.interval.as_millis() as u64, "probe started");
     let mut ticker = tokio::time::interval(settings.interval);

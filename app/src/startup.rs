@@ -1,8 +1,10 @@
 //! Process wiring for each command: listeners, signals, servers and graceful shutdown.
 
+use crate::access::{KeyRing, quota::Limits, ring::RingSettings};
 use crate::api::{self, ApiContext, middleware};
 use crate::config::{
-    DatabaseSettings, HttpSettings, IngestSettings, ProbeSettings, PubSubSettings,
+    AccessSettings, AuthMode, DatabaseSettings, HttpSettings, IngestSettings, ProbeSettings,
+    PubSubSettings,
 };
 use crate::db::{self, Pool};
 use crate::health::Readiness;
@@ -142,10 +144,43 @@ fn metrics_router(handle: MetricsHandle, pool: Pool) -> Router {
         .with_state(MetricsState { handle, pool })
 }
 
+/// The key ring of `serve`, reloaded until `stop`; loud when keys are switched off.
+fn key_ring(
+    settings: &AccessSettings,
+    pool: Pool,
+    stop: CancellationToken,
+) -> (api::auth::Access, Option<tokio::task::JoinHandle<()>>) {
+    let nonzero = |v: u32| std::num::NonZeroU32::new(v).expect("settings are at least 1");
+    let ring = KeyRing::new(RingSettings {
+        default_limits: Limits {
+            rate: nonzero(settings.default_rate),
+            burst: nonzero(settings.default_burst),
+        },
+        refresh: settings.refresh,
+        label_limit: settings.consumer_label_limit,
+    });
+    let refresher = match settings.mode {
+        AuthMode::Required => Some(ring.spawn_refresher(pool, stop)),
+        AuthMode::Off => {
+            tracing::warn!(
+                "API_AUTH=off: the data endpoints answer anyone, without keys or quotas; never run this way where third parties can reach it"
+            );
+            None
+        }
+    };
+    api::auth::preregister_series();
+    let access = api::auth::Access {
+        mode: settings.mode,
+        ring,
+    };
+    (access, refresher)
+}
+
 /// `serve`: the HTTP API plus /metrics, until a signal.
 pub async fn serve(
     database: &DatabaseSettings,
     http: &HttpSettings,
+    access: &AccessSettings,
     metrics: MetricsHandle,
     listeners: Listeners,
     shutdown: CancellationToken,
@@ -156,6 +191,7 @@ pub async fn serve(
     let monitor =
         readiness.spawn_monitor(pool.clone(), http.readiness_interval, monitor_stop.clone());
     let context = ApiContext::new(pool.clone(), readiness.clone(), http);
+    let (access, refresher) = key_ring(access, pool.clone(), monitor_stop.clone());
     middleware::preregister_series();
     let api = middleware::stack(
         api::routes(context),
@@ -165,6 +201,7 @@ pub async fn serve(
             max_uri_bytes: http.max_uri_bytes,
             max_header_bytes: http.max_header_bytes,
         },
+        access,
     );
     let stop = CancellationToken::new();
     let watcher = {
@@ -186,6 +223,9 @@ pub async fn serve(
     monitor_stop.cancel();
     watcher.abort();
     let _ = monitor.await;
+    if let Some(refresher) = refresher {
+        let _ = refresher.await;
+    }
     result
 }
 

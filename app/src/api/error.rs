@@ -28,8 +28,31 @@ pub enum ApiError {
     UriTooLong(usize),
     #[error("request headers larger than {0} bytes")]
     HeadersTooLarge(usize),
+    #[error("no API key")]
+    MissingKey,
+    #[error("invalid API key")]
+    InvalidKey,
+    #[error("API keys not loaded")]
+    KeysUnavailable,
+    #[error("over quota")]
+    OverQuota { retry_after_secs: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// `WWW-Authenticate` of a 401 (RFC 6750): which scheme, and whether the key was refused.
+fn unauthorized(detail: &str, challenge: &'static str) -> Response {
+    let mut response = problem(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        detail.to_string(),
+        None,
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    response
 }
 
 impl ApiError {
@@ -158,6 +181,32 @@ impl IntoResponse for ApiError {
                 format!("the request headers exceed {limit} bytes"),
                 None,
             ),
+            Self::MissingKey => unauthorized(
+                "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>",
+                "Bearer realm=\"flightdeck\"",
+            ),
+            Self::InvalidKey => unauthorized(
+                "the API key is not valid: unknown, revoked or mistyped",
+                "Bearer realm=\"flightdeck\", error=\"invalid_token\"",
+            ),
+            Self::KeysUnavailable => unavailable(
+                "unavailable",
+                "API keys cannot be checked yet; retry shortly",
+            ),
+            Self::OverQuota { retry_after_secs } => {
+                let mut response = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "over-quota",
+                    format!(
+                        "this API key is over its request quota; retry in {retry_after_secs} s"
+                    ),
+                    None,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 internal()

@@ -1,7 +1,7 @@
 //! The middleware stack of the public listener, outermost first:
 //! `observe` (bounded metric labels, in-flight accounting that survives dropped requests, request
-//! limits, the request timeout, security and cache headers) -> load shedding past the in-flight
-//! limit -> panics turned into 500 problems -> the routes.
+//! limits, the request timeout, security and cache headers) -> API keys and quotas (`auth`) ->
+//! load shedding past the in-flight limit -> panics turned into 500 problems -> the routes.
 
 use super::error::{ApiError, internal};
 use crate::telemetry::metrics::{HTTP_ACTIVE, HTTP_DURATION, HTTP_PANICS, HTTP_SHED};
@@ -211,7 +211,7 @@ fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// Wraps `routes` in the whole stack.
-pub fn stack(routes: Router, limits: RequestLimits) -> Router {
+pub fn stack(routes: Router, limits: RequestLimits, access: super::auth::Access) -> Router {
     let protected = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(shed))
         .load_shed()
@@ -220,6 +220,10 @@ pub fn stack(routes: Router, limits: RequestLimits) -> Router {
         .service(routes);
     Router::new()
         .fallback_service(protected)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(access),
+            super::auth::authenticate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(limits),
             observe,
@@ -284,6 +288,17 @@ mod tests {
                 max_in_flight: 4,
                 max_uri_bytes: 1_000,
                 max_header_bytes: 1_000,
+            },
+            super::super::auth::Access {
+                mode: super::super::auth::AuthMode::Off,
+                ring: crate::access::KeyRing::new(crate::access::ring::RingSettings {
+                    default_limits: crate::access::quota::Limits {
+                        rate: std::num::NonZeroU32::new(1).unwrap(),
+                        burst: std::num::NonZeroU32::new(1).unwrap(),
+                    },
+                    refresh: Duration::from_secs(10),
+                    label_limit: 1,
+                }),
             },
         );
         let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();

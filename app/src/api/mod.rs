@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared context, problem+json errors, conditional responses, and the
 //! middleware stack that keeps it bounded (see `middleware`).
 
+pub mod auth;
 pub mod cache;
 pub mod cursor;
 pub mod error;

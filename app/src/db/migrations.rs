@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "read_paths",
         sql: include_str!("../../migrations/V2__read_paths.sql"),
     },
+    Migration {
+        version: 3,
+        name: "api_keys",
+        sql: include_str!("../../migrations/V3__api_keys.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying flightdeck's migration lock.

@@ -1,5 +1,6 @@
 //! PostgreSQL: connection pool, embedded migrations, the batch writer and the API's read queries.
 
+pub mod apikeys;
 pub mod error;
 pub mod migrations;
 pub mod pool;

@@ -34,6 +34,10 @@ pub const DLQ_PUBLISH_FAILURES: &str = "flightdeck_dlq_publish_failures_total";
 pub const PROBE_FRESHNESS: &str = "flightdeck_probe_freshness_seconds";
 pub const PROBE_RUNS: &str = "flightdeck_probe_runs_total";
 pub const PROBE_LAST_SUCCESS: &str = "flightdeck_probe_last_success_timestamp_seconds";
+pub const CONSUMER_REQUESTS: &str = "flightdeck_api_consumer_requests_total";
+pub const CONSUMER_DURATION: &str = "flightdeck_api_consumer_request_duration_seconds";
+pub const API_KEYS_ACTIVE: &str = "flightdeck_api_keys_active";
+pub const API_KEYS_REFRESH_FAILURES: &str = "flightdeck_api_keys_refresh_failures_total";
 
 /// Outcomes of `flightdeck_ingest_messages_total`.
 pub const OUTCOMES: [&str; 4] = ["stored", "duplicate", "invalid", "failed"];
@@ -68,6 +72,12 @@ pub fn install_metrics(system: Option<&str>) -> anyhow::Result<PrometheusHandle>
     let handle = builder
         .set_buckets_for_metric(
             Matcher::Full(HTTP_DURATION.into()),
+            &[
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(CONSUMER_DURATION.into()),
             &[
                 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ],
@@ -124,6 +134,20 @@ fn describe() {
         "HTTP request duration by method, matched route and status code."
     );
     describe_gauge!(HTTP_ACTIVE, "HTTP requests being served right now.");
+    describe_counter!(
+        CONSUMER_REQUESTS,
+        "API requests by consumer (the API key's name; _other past API_CONSUMER_LABEL_LIMIT; _anonymous without a valid key) and status code."
+    );
+    describe_histogram!(
+        CONSUMER_DURATION,
+        Unit::Seconds,
+        "API request duration by consumer."
+    );
+    describe_gauge!(API_KEYS_ACTIVE, "Active API keys loaded in this instance.");
+    describe_counter!(
+        API_KEYS_REFRESH_FAILURES,
+        "Failed reloads of the API keys (the keys already loaded stay in force)."
+    );
     describe_counter!(
         INGEST_MESSAGES,
         "Pub/Sub messages processed by outcome: stored, duplicate, invalid (sent to the DLQ), failed (released for redelivery)."

@@ -120,7 +120,7 @@ async fn past_the_in_flight_limit_requests_are_shed_with_503_and_retry_after() {
     )
     .await;
     let lock = lock_events(&h).await;
-    let client = reqwest::Client::new();
+    let client = api.client();
     let held: Vec<_> = (0..3)
         .map(|i| {
             let request = client
@@ -149,7 +149,8 @@ async fn past_the_in_flight_limit_requests_are_shed_with_503_and_retry_after() {
 async fn a_client_that_disconnects_mid_request_leaves_nothing_in_flight_and_is_recorded_as_499() {
     let (h, api) = seeded_api(10, &[("API_CACHE_TTL_MS", "0")]).await;
     let lock = lock_events(&h).await;
-    let impatient = reqwest::Client::builder()
+    let impatient = api
+        .client_builder()
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
@@ -262,14 +263,16 @@ async fn hostile_input_gets_a_4xx_problem_and_never_a_5xx() {
             }
         }
     }
-    let big_header = reqwest::Client::new()
+    let big_header = api
+        .client()
         .get(format!("{}/v1/events", api.http))
         .header("x-padding", "p".repeat(20_000))
         .send()
         .await
         .unwrap();
     assert_eq!(big_header.status().as_u16(), 431);
-    let posted = reqwest::Client::new()
+    let posted = api
+        .client()
         .post(format!("{}/v1/events", api.http))
         .send()
         .await
@@ -308,7 +311,7 @@ async fn invented_methods_get_405_problems_and_add_no_series() {
     let (_h, api) = seeded_api(1, &[]).await;
     // The readiness check has run (its pool series exist) before /metrics is first counted.
     api.wait_ready().await;
-    let client = reqwest::Client::new();
+    let client = api.client();
     let send = |n: usize| {
         let method = reqwest::Method::from_bytes(format!("M{n:05}").as_bytes()).unwrap();
         client
@@ -362,7 +365,7 @@ async fn the_cache_stays_inside_its_byte_budget_under_thousands_of_distinct_keys
         ],
     )
     .await;
-    let client = reqwest::Client::new();
+    let client = api.client();
     let statuses = [
         "scheduled",
         "boarding",
@@ -422,7 +425,8 @@ async fn entity_tags_turn_repeated_reads_into_304s_and_data_carries_cache_header
             "{path}: {cache_control}"
         );
         assert_eq!(first.headers()["x-content-type-options"], "nosniff");
-        let again = reqwest::Client::new()
+        let again = api
+            .client()
             .get(format!("{}{path}", api.http))
             .header("if-none-match", etag.clone())
             .send()
@@ -431,7 +435,8 @@ async fn entity_tags_turn_repeated_reads_into_304s_and_data_carries_cache_header
         assert_eq!(again.status().as_u16(), 304, "{path}");
         assert_eq!(again.headers()["etag"], etag);
         assert!(again.bytes().await.unwrap().is_empty());
-        let other = reqwest::Client::new()
+        let other = api
+            .client()
             .get(format!("{}{path}", api.http))
             .header("if-none-match", "\"something-else\"")
             .send()
@@ -452,7 +457,7 @@ async fn sigterm_drains_then_exits_even_with_a_slow_client_attached() {
     )
     .await;
     let _lock = lock_events(&h).await;
-    let stuck = tokio::spawn(reqwest::get(format!("{}/v1/events", api.http)));
+    let stuck = tokio::spawn(api.client().get(format!("{}/v1/events", api.http)).send());
     let mut idle = TcpStream::connect(addr(&api)).await.unwrap();
     idle.write_all(b"GET /v1/ev").await.unwrap();
     wait_in_flight(&api, 1).await;
@@ -560,7 +565,7 @@ async fn ten_thousand_distinct_hostile_requests_leave_memory_and_metrics_bounded
     }
     let rss_before = api.memory_mb("VmRSS");
     let lines_before = metrics_lines().await;
-    let client = reqwest::Client::new();
+    let client = api.client();
     let requests = (0..10_000).map(|n| {
         let request = match n % 4 {
             0 | 1 => client.get(format!(

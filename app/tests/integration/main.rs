@@ -1,5 +1,6 @@
 //! Integration suites: the real binary against real PostgreSQL and the Pub/Sub emulator.
 
+mod access;
 mod api;
 mod dead_letter;
 mod end_to_end;

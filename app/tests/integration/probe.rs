@@ -10,10 +10,16 @@ async fn the_probe_reads_its_events_back_and_they_stay_out_of_the_feed_and_stati
     h.migrate().await;
     let _ingest = h.ingest(&[("INGEST_BATCH_WAIT_MS", "20")]).await;
     let api = h.serve(&[("API_CACHE_TTL_MS", "0")]).await;
+    // The probe is a consumer like any other: its own key, never in its logs.
+    let key = h.create_key("probe", 10, 20).await;
     let probe = App::spawn(
         "probe",
         h.env(),
-        &[("PROBE_API_URL", &api.http), ("PROBE_INTERVAL_MS", "300")],
+        &[
+            ("PROBE_API_URL", &api.http),
+            ("PROBE_INTERVAL_MS", "300"),
+            ("PROBE_API_KEY", &key),
+        ],
     )
     .await;
     let m = eventually(
@@ -31,6 +37,7 @@ async fn the_probe_reads_its_events_back_and_they_stay_out_of_the_feed_and_stati
         0.0
     );
     assert!(metrics::value(&m, "flightdeck_probe_last_success_timestamp_seconds") > 0.0);
+    assert!(!probe.logs().contains(&key), "the probe never logs its key");
 
     let stored: i64 =
         h.db.client()

@@ -99,12 +99,9 @@ async fn a_published_event_trace_reaches_the_ingest_and_api_spans() {
     );
 
     let api_env = otel("flightdeck-api");
-    let api = App::spawn(
-        "serve",
-        h.env(),
-        &[(api_env[0].0, &api_env[0].1), (api_env[1].0, &api_env[1].1)],
-    )
-    .await;
+    let api = h
+        .serve(&[(api_env[0].0, &api_env[0].1), (api_env[1].0, &api_env[1].1)])
+        .await;
     assert_eq!(api.status("/v1/events?limit=5").await, 200);
     eventually(
         "request span with a query child",

@@ -17,6 +17,8 @@ pub struct App {
     pub metrics: String,
     logs: Arc<Mutex<Vec<String>>>,
     client: reqwest::Client,
+    /// The API key requests are sent with, if any.
+    pub key: Option<String>,
 }
 
 impl App {
@@ -57,7 +59,38 @@ impl App {
             metrics: format!("http://{metrics}/metrics"),
             logs,
             client: reqwest::Client::new(),
+            key: None,
         }
+    }
+
+    /// Sends `key` (as `Authorization: Bearer`) with every request of `get` and `client`.
+    pub fn with_key(mut self, key: String) -> Self {
+        self.client = reqwest::Client::builder()
+            .default_headers(bearer(&key))
+            .build()
+            .expect("client");
+        self.key = Some(key);
+        self
+    }
+
+    /// A client that authenticates like this app's consumer (no key if it has none).
+    pub fn client(&self) -> reqwest::Client {
+        self.client.clone()
+    }
+
+    /// A client builder preloaded with the consumer's key, for clients with other settings.
+    pub fn client_builder(&self) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .default_headers(self.key.as_deref().map(bearer).unwrap_or_default())
+    }
+
+    /// Waits until the key ring has loaded at least one key (`flightdeck_api_keys_active`).
+    pub async fn wait_keys_loaded(&self) {
+        crate::support::eventually("API keys loaded", Duration::from_secs(10), || async {
+            let m = crate::support::metrics::scrape(&self.metrics).await;
+            (crate::support::metrics::value(&m, "flightdeck_api_keys_active") >= 1.0).then_some(())
+        })
+        .await;
     }
 
     pub fn pid(&self) -> i32 {
@@ -125,6 +158,16 @@ impl App {
     pub async fn status(&self, path: &str) -> u16 {
         self.get(path).await.status().as_u16()
     }
+}
+
+/// `Authorization: Bearer <key>` as default headers.
+pub fn bearer(key: &str) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().expect("header value"),
+    );
+    headers
 }
 
 async fn collect<R: tokio::io::AsyncRead + Unpin>(

@@ -48,6 +48,8 @@ where
 pub struct Harness {
     pub db: TestDb,
     pub pubsub: TestPubSub,
+    /// The key `serve` is called with, created on first use like a consumer's.
+    consumer_key: tokio::sync::OnceCell<String>,
 }
 
 impl Harness {
@@ -56,7 +58,11 @@ impl Harness {
         let services = services::get().await;
         let db = TestDb::create(&services.admin_database_url).await;
         let pubsub = TestPubSub::create(&services.emulator_host).await;
-        Self { db, pubsub }
+        Self {
+            db,
+            pubsub,
+            consumer_key: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// Environment for a `flightdeck` process bound to this test's resources.
@@ -91,8 +97,47 @@ impl Harness {
         App::spawn("ingest", self.env(), overrides).await
     }
 
+    /// Runs `flightdeck apikey ARGS` to completion and returns its stdout (asserting success).
+    pub async fn apikey(&self, args: &[&str]) -> String {
+        let output = tokio::process::Command::new(app::binary())
+            .arg("apikey")
+            .args(args)
+            .envs(self.env())
+            .output()
+            .await
+            .expect("run apikey");
+        assert!(
+            output.status.success(),
+            "apikey {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 stdout")
+    }
+
+    /// Creates a key with `flightdeck apikey create` and returns it (the last line of stdout).
+    pub async fn create_key(&self, name: &str, rate: u32, burst: u32) -> String {
+        let (rate, burst) = (rate.to_string(), burst.to_string());
+        let out = self
+            .apikey(&["create", "--name", name, "--rate", &rate, "--burst", &burst])
+            .await;
+        out.lines().last().expect("the key line").to_string()
+    }
+
+    /// Starts `serve` (the database must be migrated) called with a consumer key whose quota
+    /// no test reaches by accident, once its keys are loaded. Keys reload every 200 ms here.
     pub async fn serve(&self, overrides: &[(&str, &str)]) -> App {
-        App::spawn("serve", self.env(), overrides).await
+        let key = self
+            .consumer_key
+            .get_or_init(|| self.create_key("integration-tests", 100_000, 100_000))
+            .await
+            .clone();
+        let mut env = self.env();
+        env.push(("API_KEYS_REFRESH_MS".into(), "200".into()));
+        let app = App::spawn("serve", env, overrides).await.with_key(key);
+        if !overrides.contains(&("API_AUTH", "off")) {
+            app.wait_keys_loaded().await;
+        }
+        app
     }
 }
 
