@@ -5,6 +5,8 @@ import http from 'k6/http';
 import { check } from 'k6';
 
 const BASE = __ENV.BASE_URL || 'http://127.0.0.1:8080';
+// k6 authenticates like a consumer: API_KEY from the environment (never on the command line).
+const AUTH = __ENV.API_KEY ? { Authorization: `Bearer ${__ENV.API_KEY}` } : {};
 const PROFILE = __ENV.PROFILE || 'short';
 const RATE = Number(__ENV.RATE || (PROFILE === 'full' ? 600 : 250));
 const DURATION = __ENV.DURATION || (PROFILE === 'full' ? '4m' : '45s');
@@ -47,7 +49,7 @@ export function setup() {
   const cursors = [];
   let url = `${BASE}/v1/events?limit=200`;
   for (let page = 0; page < 40 && url; page++) {
-    const res = http.get(url, { tags: { name: 'setup' } });
+    const res = http.get(url, { headers: AUTH, tags: { name: 'setup' } });
     if (res.status !== 200) throw new Error(`setup: GET ${url} answered ${res.status}`);
     const body = res.json();
     body.items.forEach((e) => { flights.add(e.flight_id); origins.add(e.origin); });
@@ -78,24 +80,24 @@ function page(res, limit) {
 }
 
 export function feedFirstPage() {
-  page(http.get(`${BASE}/v1/events?limit=50`, { tags: { name: '/v1/events' } }), 50);
+  page(http.get(`${BASE}/v1/events?limit=50`, { headers: AUTH, tags: { name: '/v1/events' } }), 50);
 }
 
 export function feedFiltered(data) {
   const origin = pick(data.origins);
   const status = pick(STATUSES);
-  const res = http.get(`${BASE}/v1/events?limit=20&origin=${origin}&status=${status}`, { tags: { name: '/v1/events?filtered' } });
+  const res = http.get(`${BASE}/v1/events?limit=20&origin=${origin}&status=${status}`, { headers: AUTH, tags: { name: '/v1/events?filtered' } });
   page(res, 20);
   check(res, { 'filters hold': (r) => r.status === 200 && r.json().items.every((e) => e.origin === origin && e.status === status) });
 }
 
 export function feedDeepCursor(data) {
-  page(http.get(`${BASE}/v1/events?limit=50&cursor=${pick(data.cursors)}`, { tags: { name: '/v1/events?cursor' } }), 50);
+  page(http.get(`${BASE}/v1/events?limit=50&cursor=${pick(data.cursors)}`, { headers: AUTH, tags: { name: '/v1/events?cursor' } }), 50);
 }
 
 export function flight(data) {
   const id = pick(data.flights);
-  const res = http.get(`${BASE}/v1/flights/${id}`, { tags: { name: '/v1/flights/{flight_id}' } });
+  const res = http.get(`${BASE}/v1/flights/${id}`, { headers: AUTH, tags: { name: '/v1/flights/{flight_id}' } });
   check(res, {
     'flight 200': (r) => r.status === 200,
     'flight matches': (r) => r.status === 200 && r.json().flight.flight_id === id && r.json().events.length >= 1,
@@ -104,7 +106,7 @@ export function flight(data) {
 
 export function delayStats(data) {
   const origin = pick(data.origins);
-  const res = http.get(`${BASE}/v1/stats/delays?origin=${origin}`, { tags: { name: '/v1/stats/delays' } });
+  const res = http.get(`${BASE}/v1/stats/delays?origin=${origin}`, { headers: AUTH, tags: { name: '/v1/stats/delays' } });
   check(res, {
     'stats 200': (r) => r.status === 200,
     'a week of days': (r) => r.status === 200 && r.json().days.length === 7,

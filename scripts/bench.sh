@@ -18,9 +18,10 @@ mkdir -p "$RUN_DIR"
 : >"$results"
 record() { echo "$1" >>"$results"; }
 
-# wrk_json NAME URL [LUA]: requests/s, p50 and p99 in ms at $CONNECTIONS connections.
+# wrk_json NAME URL [LUA]: requests/s, p50 and p99 in ms at $CONNECTIONS connections, sent
+# with the pipeline's API key like a consumer's requests.
 wrk_json() {
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency ${3:+-s "$3"} "$2" |
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer ${API_KEY:-}" ${3:+-s "$3"} "$2" |
     python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1"
 }
 
@@ -92,10 +93,17 @@ done
 serve_pid=${pipeline_pids[1]}
 record "{\"kind\":\"rss\",\"process\":\"serve\",\"kb\":$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")}"
 
+log "cost of the API key check: the same uncached feed with API_AUTH=off"
+PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=0 API_AUTH=off "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-noauth.log" 2>&1 &
+pipeline_pids+=("$!")
+read -r noauth_http _ < <(listen_addr "$RUN_DIR/$PIPELINE_ID-noauth.log")
+record "$(wrk_json api_events_noauth "http://$noauth_http/v1/events?limit=50")"
+
 log "cached API vs bare axum"
 PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=1000 "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-cached.log" 2>&1 &
 pipeline_pids+=("$!")
-read -r cached_http _ < <(listen_addr "$RUN_DIR/$PIPELINE_ID-cached.log")
+read -r cached_http cached_metrics < <(listen_addr "$RUN_DIR/$PIPELINE_ID-cached.log")
+wait_keys_loaded "http://$cached_metrics/metrics"
 record "$(wrk_json api_events_cached "http://$cached_http/v1/events?limit=50")"
 "$release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
 pipeline_pids+=("$!")
@@ -114,6 +122,7 @@ echo "function delay() return $delay_ms end" >"$RUN_DIR/overload-delay.lua"
 PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=0 HTTP_MAX_IN_FLIGHT=$in_flight "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-overload.log" 2>&1 &
 pipeline_pids+=("$!")
 read -r overload_http overload_metrics < <(listen_addr "$RUN_DIR/$PIPELINE_ID-overload.log")
+wait_keys_loaded "http://$overload_metrics/metrics"
 curl -fsS "http://$overload_metrics/metrics" >"$RUN_DIR/overload-before.txt"
 record "$(CONNECTIONS=$overload_connections wrk_json api_overload "http://$overload_http/v1/events?limit=50" "$RUN_DIR/overload-delay.lua")"
 curl -fsS "http://$overload_metrics/metrics" >"$RUN_DIR/overload-after.txt"

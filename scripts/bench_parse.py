@@ -99,6 +99,13 @@ def report(results_path, doc_path):
             target = ">= 0.80x, p99 <= 25 ms" if name == "events" else ""
             lines.append(f"| {name} | {a['rps']} | {a['p50_ms']} | {a['p99_ms']} | {s['tps']} | {s['p50_ms']} | {s['p99_ms']} | "
                          f"{ratio(a['rps'], s['tps'])} | {target} |")
+    keyed, open_feed = http.get("api_events"), http.get("api_events_noauth")
+    if keyed and open_feed:
+        lines += ["", "### Cost of the API key check (uncached /v1/events?limit=50)", "",
+                  "| Server | req/s | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |",
+                  f"| API key checked, quota spent (the default) | {keyed['rps']} | {keyed['p50_ms']} | {keyed['p99_ms']} |",
+                  f"| API_AUTH=off | {open_feed['rps']} | {open_feed['p50_ms']} | {open_feed['p99_ms']} |", "",
+                  f"Authenticated / unauthenticated: **{ratio(keyed['rps'], open_feed['rps'])}**."]
     cached, hello = http.get("api_events_cached"), http.get("axum_hello")
     if cached and hello:
         lines += ["", "### Hot reads: micro-cache next to a bare axum server", "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Source me: starts a private flightdeck pipeline (own database, topic and subscription) for load
 # tests and benchmarks, and stops it on exit. Needs FLIGHTDECK_BIN (a built binary).
-# After `pipeline_start`: API_URL, API_METRICS_URL, INGEST_METRICS_URL, PIPELINE_DB_URL.
+# After `pipeline_start`: API_URL, API_METRICS_URL, INGEST_METRICS_URL, PIPELINE_DB_URL, and
+# API_KEY, a consumer key with a quota no load test reaches (the pipeline's serve requires it).
 
 pipeline_pids=()
 PIPELINE_ID="fd$$"
@@ -50,6 +51,8 @@ pipeline_start() {
   export PIPELINE_DB_URL
   "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
   "$FLIGHTDECK_BIN" migrate >/dev/null
+  API_KEY=$("$FLIGHTDECK_BIN" apikey create --name load-test --rate 100000 --burst 100000 | tail -n 1)
+  export API_KEY
   trap pipeline_stop EXIT
   pipeline_spawn ingest ingest "${PIPELINE_INGEST_ENV[@]}"
   pipeline_spawn serve serve "${PIPELINE_SERVE_ENV[@]}"
@@ -60,6 +63,16 @@ pipeline_start() {
   API_URL="http://$http"
   API_METRICS_URL="http://$metrics/metrics"
   export API_URL API_METRICS_URL INGEST_METRICS_URL
+  wait_keys_loaded "$API_METRICS_URL"
+}
+
+# wait_keys_loaded METRICS_URL: until that serve has loaded its API keys (its first reload).
+wait_keys_loaded() {
+  for _ in $(seq 1 150); do
+    curl -fsS "$1" 2>/dev/null | grep -Eq '^flightdeck_api_keys_active(\{[^}]*\})? [1-9]' && return
+    sleep 0.1
+  done
+  die "serve at $1 did not load its API keys within 15 s"
 }
 
 # stored_events: rows in the pipeline's database.

@@ -27,6 +27,7 @@ log "schemathesis against $API_URL/openapi.json (at least $MIN_CASES cases)"
 status=0
 # Run from the report folder: schemathesis keeps its example database in the working directory.
 (cd "$report_dir" && "$venv/bin/schemathesis" run "$API_URL/openapi.json" \
+  --header "Authorization: Bearer $API_KEY" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
   --phases examples,coverage,fuzzing \
   --max-examples 400 \

@@ -33,6 +33,16 @@ export LOG_FORMAT="${LOG_FORMAT:-json}"
 "$bin" pubsub-setup
 "$bin" migrate
 
+# new_key NAME: a fresh key for a local consumer (the previous one of that name is revoked; a
+# key is shown only once, so it cannot be recovered), saved to $RUN_DIR/NAME-api-key (mode 600).
+new_key() {
+  "$bin" apikey revoke "$1" >/dev/null 2>&1 || true
+  (umask 077 && "$bin" apikey create --name "$1" | tail -n 1 >"$RUN_DIR/$1-api-key")
+}
+new_key dev
+new_key probe
+DEV_KEY=$(cat "$RUN_DIR/dev-api-key")
+
 start() { # NAME PORT METRICS_PORT ARGS...
   local name=$1 port=$2 metrics=$3
   shift 3
@@ -45,7 +55,7 @@ wait_http "http://127.0.0.1:$INGEST_PORT/readyz" 30 || die "ingest did not becom
 wait_http "http://127.0.0.1:$API_PORT/readyz" 30 || die "serve did not become ready; see $RUN_DIR/serve.log"
 PORT=0 nohup "$bin" publish --rate "$PUBLISH_RATE" --invalid-ratio 0.01 >"$RUN_DIR/publish.log" 2>&1 &
 echo $! >"$RUN_DIR/publish.pid"
-PROBE_API_URL="http://127.0.0.1:$API_PORT" start probe 0 "${PROBE_METRICS_PORT:-9466}" probe
+PROBE_API_URL="http://127.0.0.1:$API_PORT" PROBE_API_KEY=$(cat "$RUN_DIR/probe-api-key") start probe 0 "${PROBE_METRICS_PORT:-9466}" probe
 
 cat <<INFO
 
@@ -58,10 +68,12 @@ cat <<INFO
     database       $DATABASE_URL
     emulator       $PUBSUB_EMULATOR_HOST (publishing $PUBLISH_RATE events/s, 1% invalid)
 
-  Try:
-    curl -s 'http://127.0.0.1:$API_PORT/v1/events?limit=3'
-    curl -s 'http://127.0.0.1:$API_PORT/v1/events?origin=SCL&status=departed&limit=5'
-    curl -s "http://127.0.0.1:$API_PORT/v1/stats/delays?origin=SCL"
+  A development API key (consumer "dev", default quota) is in $RUN_DIR/dev-api-key. Try:
+    export FLIGHTDECK_API_KEY=\$(cat $RUN_DIR/dev-api-key)
+    curl -s -H "Authorization: Bearer \$FLIGHTDECK_API_KEY" 'http://127.0.0.1:$API_PORT/v1/events?limit=3'
+    curl -s -H "X-API-Key: \$FLIGHTDECK_API_KEY" 'http://127.0.0.1:$API_PORT/v1/events?origin=SCL&status=departed&limit=5'
+    curl -s -H "Authorization: Bearer $DEV_KEY" "http://127.0.0.1:$API_PORT/v1/stats/delays?origin=SCL"
+    curl -s -i 'http://127.0.0.1:$API_PORT/v1/events?limit=1'    # no key: 401
     curl -s http://127.0.0.1:$INGEST_METRICS_PORT/metrics | grep flightdeck_ingest_messages_total
 
   Ctrl-C or 'make down' stops everything.
