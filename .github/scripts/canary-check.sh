@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # Canary check for a new API revision that already takes CANARY_PERCENT of the traffic.
+# Consumers reach the canary through the public host of the edge load balancer (its share of the
+# service's traffic split); this check aims at it directly through the candidate host
+# (https://candidate.<domain>, which modules/edge routes to the revision tagged "candidate"), with
+# the smoke-check API key, so every probe lands on the new revision whatever its share.
 #   1. For CANARY_SECONDS it sends valid requests (the API's contract, tests/delivery/fixtures/
-#      openapi.json) to the revision's tagged URL. Only a 5xx or a timeout/no answer counts as a
-#      failure; any other status is logged. More than MAX_PROBE_FAILURES failures fail the check.
+#      openapi.json) to the candidate host. A 5xx, a timeout/no answer, or a 401 (the new revision
+#      refuses a valid key) counts as a failure; any other status is logged. More than
+#      MAX_PROBE_FAILURES failures fail the check.
 #   2. Cloud Run's request counts reach Cloud Monitoring up to ~3 minutes late, so it then polls
-#      run.googleapis.com/request_count for the revision until it has seen at least as many
-#      requests as it sent itself and at least MIN_REQUESTS (or METRICS_WAIT_SECONDS pass: then
-#      too few samples fail the check: no data is not a pass). 5xx / total above MAX_5XX_RATIO fails.
+#      run.googleapis.com/request_count for the revision (its consumers' share and these probes)
+#      until it has seen at least as many requests as it sent itself and at least MIN_REQUESTS (or
+#      METRICS_WAIT_SECONDS pass: then too few samples fail the check: no data is not a pass).
+#      5xx / total above MAX_5XX_RATIO fails.
 #
-# Needs: API_URL (tagged revision URL), ID_TOKEN, PROJECT_ID, REVISION; gcloud authenticated.
+# Needs: API_URL (https:// base URL of the candidate host), API_KEY_FILE (the smoke-check key, as
+# api-key.sh wrote it), PROJECT_ID, REVISION; gcloud authenticated.
 # Optional: CANARY_SECONDS (300), MAX_5XX_RATIO (0.01), MAX_PROBE_FAILURES (0), MIN_REQUESTS (100),
 # METRICS_WAIT_SECONDS (300), METRICS_POLL_SECONDS (30), PROBE_INTERVAL_SECONDS (5),
 # PROBE_TIMEOUT_SECONDS (10), CANARY_ORIGIN (SCL), PROBE_FLIGHT_ID (a flight the post-deploy probe
 # wrote), MONITORING_API (https://monitoring.googleapis.com).
 set -euo pipefail
-: "${API_URL:?API_URL is not set: the tagged URL of the new API revision}"
-: "${ID_TOKEN:?ID_TOKEN is not set}"
+: "${API_URL:?API_URL is not set: https://candidate.<api domain>, the edge route to the new revision}"
+: "${API_KEY_FILE:?API_KEY_FILE is not set: the file .github/scripts/api-key.sh wrote the smoke-check key to}"
 : "${PROJECT_ID:?PROJECT_ID is not set}"
 : "${REVISION:?REVISION is not set: the Cloud Run revision under test}"
 window_s="${CANARY_SECONDS:-300}"
@@ -28,6 +35,18 @@ interval_s="${PROBE_INTERVAL_SECONDS:-5}"
 probe_timeout_s="${PROBE_TIMEOUT_SECONDS:-10}"
 origin="${CANARY_ORIGIN:-SCL}"
 monitoring="${MONITORING_API:-https://monitoring.googleapis.com}"
+api="${API_URL%/}"
+
+if [[ "$api" == *.run.app || "$api" == *.run.app/* ]]; then
+  echo "canary-check: $api is a run.app URL, which the API's ingress refuses from outside:" \
+    "call the candidate host of the load balancer (https://candidate.<api domain>)" >&2
+  exit 1
+fi
+
+header="$(mktemp)"
+trap 'rm -f "$header"' EXIT
+# The key goes to curl in a header file (-H @file), never on a command line.
+printf 'Authorization: Bearer %s\n' "$(<"$API_KEY_FILE")" >"$header"
 
 # Requests the real API answers with 200 (parameters as its OpenAPI document requires them).
 paths=(/readyz /healthz "/v1/events?limit=20" "/v1/stats/delays?origin=${origin}")
@@ -42,13 +61,16 @@ end_at=$((SECONDS + window_s))
 while ((SECONDS < end_at)); do
   for path in "${paths[@]}"; do
     code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time "$probe_timeout_s" \
-      -H "Authorization: Bearer ${ID_TOKEN}" "${API_URL%/}${path}" 2>/dev/null || true)"
+      -H @"$header" "${api}${path}" 2>/dev/null || true)"
     probes=$((probes + 1))
     if [[ "$code" == 5* || "$code" == 000 || -z "$code" ]]; then
       failed=$((failed + 1))
       echo "canary-check: GET $path failed: ${code:-000}$([[ "$code" == 000 || -z "$code" ]] && echo ' (timeout or no answer)')" >&2
+    elif [[ "$code" == 401 ]]; then
+      failed=$((failed + 1))
+      echo "canary-check: GET $path failed: 401 (the new revision refused the smoke-check key)" >&2
     elif [[ "$code" != 2* ]]; then
-      echo "canary-check: GET $path answered $code (not counted: only 5xx and timeouts are failures)" >&2
+      echo "canary-check: GET $path answered $code (not counted: only 5xx, timeouts and a refused key are failures)" >&2
     fi
   done
   sleep "$interval_s"

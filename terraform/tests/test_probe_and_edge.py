@@ -4,7 +4,9 @@ The prober (modules/runtime/probe.tf) exists, runs `flightdeck probe` once with 
 is scraped like the other services, publishes to the events topic and nowhere else, reads the
 API through the public edge with its own key, and has no way to the database. The API
 (modules/runtime) is reachable only through the edge load balancer (modules/edge), whose Cloud
-Armor policy throttles per API key and per IP for keyless requests.
+Armor policy throttles per API key and per IP for keyless requests. CD reaches the revision it
+has just deployed through the same edge (candidate.<domain>, the tag "candidate", the same Cloud
+Armor policy) with its own key, whose secret only the deployer reads (modules/identity/smoke.tf).
 """
 
 from __future__ import annotations
@@ -167,11 +169,12 @@ def test_runtime_grants_the_probe_secrets_only():
 def test_api_is_reachable_only_through_the_load_balancer():
     assert unquote(API["ingress"]) == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
     assert API["invoker_iam_disabled"] is True
-    # With the invoker check off an invoker grant admits no one; the deployer's is left for the
-    # deploy workflow until it calls through the edge (terraform/README.md). No one else gets one.
+    # With the invoker check off an invoker grant admits no one. deploy.yml now calls through the
+    # edge with an API key, so nothing needs one; the deployer's leftover grant in modules/runtime
+    # is the only one tolerated until it is removed, and no one else may get one.
     invokers = [b for b in blocks("resource") if "iam" in b.labels[0] and unquote(b.body.get("role", "")) == "roles/run.invoker"]
-    assert [b.address for b in invokers] == ["modules/runtime/main.tf:google_cloud_run_v2_service_iam_member.deployer_invoker"]
-    assert unquote(invokers[0].body["member"]) == "${var.deployer_member}"
+    assert {b.address for b in invokers} <= {"modules/runtime/main.tf:google_cloud_run_v2_service_iam_member.deployer_invoker"}
+    assert all(unquote(b.body["member"]) == "${var.deployer_member}" for b in invokers)
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -218,7 +221,81 @@ def test_http_only_redirects_to_https():
     rule = resource("edge", "google_compute_global_forwarding_rule", "http_redirect")
     assert rule["target"] == "${google_compute_target_http_proxy.http_redirect.id}"
     https = resource("edge", "google_compute_target_https_proxy", "api")
-    assert https["ssl_certificates"] == ["${google_compute_managed_ssl_certificate.api.id}"]
+    assert https["ssl_certificates"] == ["${google_compute_managed_ssl_certificate.api.id}",
+                                         "${google_compute_managed_ssl_certificate.candidate.id}"]
+
+
+# --- the candidate host: CD's way to the revision it has just deployed ---------------
+
+
+EDGE_LOCALS = parse(TERRAFORM / "modules/edge/main.tf")["locals"][0]
+
+
+def test_candidate_host_reaches_the_tagged_revision_only():
+    """candidate.<domain> routes to a serverless NEG pinned to the tag deploy.yml gives the new
+    revision; every other host keeps the service's traffic split."""
+    assert unquote(EDGE_LOCALS["candidate_tag"]) == "candidate"
+    assert unquote(EDGE_LOCALS["candidate_domain"]) == "${local.candidate_tag}.${var.domain}"
+    tagged = resource("edge", "google_compute_region_network_endpoint_group", "candidate")["cloud_run"][0]
+    assert tagged["service"] == "${var.api_service_name}" and tagged["tag"] == "${local.candidate_tag}"
+    public = resource("edge", "google_compute_region_network_endpoint_group", "api")["cloud_run"][0]
+    assert "tag" not in public, "the public NEG must follow the traffic split, not a tag"
+    url_map = resource("edge", "google_compute_url_map", "api")
+    assert url_map["default_service"] == "${google_compute_backend_service.api.id}"
+    [host_rule] = url_map["host_rule"]
+    [matcher] = url_map["path_matcher"]
+    assert host_rule["hosts"] == ["${local.candidate_domain}"] and host_rule["path_matcher"] == matcher["name"]
+    assert matcher["default_service"] == "${google_compute_backend_service.candidate.id}"
+    assert "path_rule" not in matcher and "route_rules" not in matcher, "the whole candidate host goes to the tag"
+    backend = resource("edge", "google_compute_backend_service", "candidate")
+    assert backend["backend"][0]["group"] == "${google_compute_region_network_endpoint_group.candidate.id}"
+    cert = resource("edge", "google_compute_managed_ssl_certificate", "candidate")
+    assert cert["managed"][0]["domains"] == ["${local.candidate_domain}"]
+    assert cert["lifecycle"][0]["create_before_destroy"] is True
+
+
+def test_both_backends_sit_behind_the_same_cloud_armor_policy():
+    backends = [b for b in blocks("resource", under="modules/edge/") if b.labels[0] == "google_compute_backend_service"]
+    assert {b.labels[1] for b in backends} == {"api", "candidate"}
+    for b in backends:
+        assert b.body["security_policy"] == "${google_compute_security_policy.api.id}", b.address
+        assert unquote(b.body["load_balancing_scheme"]) == "EXTERNAL_MANAGED", b.address
+        assert b.body["log_config"][0]["enable"] is True, f"{b.address}: Cloud Armor's verdicts must be logged"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_environment_outputs_the_candidate_url(env):
+    outputs = {o.labels[0]: o.body["value"] for o in blocks("output", under=f"envs/{env}/")}
+    assert outputs["api_candidate_url"] == "${module.edge.candidate_url}"
+    edge_outputs = {o.labels[0]: o.body["value"] for o in blocks("output", under="modules/edge/")}
+    assert unquote(edge_outputs["candidate_url"]) == "https://${local.candidate_domain}"
+
+
+# --- the deploy smoke check's API key ------------------------------------------------
+
+
+def test_smoke_key_secret_is_created_empty_and_only_the_deployer_reads_it():
+    secret = resource("identity", "google_secret_manager_secret", "smoke_api_key")
+    assert secret["secret_id"] == "${var.smoke_api_key_secret_id}"
+    default = next(v for v in blocks("variable", under="modules/identity/") if v.labels == ("smoke_api_key_secret_id",))
+    assert unquote(default.body["default"]) == "flightdeck-smoke-api-key"
+    # Created empty: an operator adds the version, Terraform never holds the key.
+    versions = [b for b in blocks("resource") if b.labels[0] == "google_secret_manager_secret_version"]
+    assert all("smoke_api_key" not in text(v.body) for v in versions)
+    readers = [b for b in blocks("resource") if re.match(r"^google_\w+_iam_member$", b.labels[0])
+               and "smoke_api_key" in text(b.body)]
+    assert [b.labels for b in readers] == [("google_secret_manager_secret_iam_member", "deployer_smoke_api_key")]
+    grant = readers[0].body
+    assert grant["secret_id"] == "${google_secret_manager_secret.smoke_api_key.secret_id}"
+    assert unquote(grant["role"]) == "roles/secretmanager.secretAccessor"
+    assert unquote(grant["member"]) == "serviceAccount:${google_service_account.deployer.email}"
+
+
+def test_the_deployer_mints_no_identity_token():
+    """The API admits no Google identity (invoker check off, load balancer only): CD uses a key."""
+    roles = [unquote(b.body.get("role", "")) for b in blocks("resource") if "iam" in b.labels[0]]
+    assert "roles/iam.serviceAccountOpenIdTokenCreator" not in roles
+    assert "roles/iam.serviceAccountTokenCreator" not in roles
 
 
 # --- labels ------------------------------------------------------------------------

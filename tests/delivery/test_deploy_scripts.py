@@ -1,7 +1,8 @@
 """Behaviour of the scripts cd.yml and deploy.yml run, against fakes: a fake gcloud and cosign that
-record their arguments and play Pub/Sub, Cloud Run and Artifact Registry, and a local HTTP server
-that plays the tagged API revision (answering from the API's OpenAPI document, openapi_fake.py) and
-the Cloud Monitoring API. Everything stays on 127.0.0.1.
+record their arguments and play Pub/Sub, Cloud Run, Secret Manager and Artifact Registry, and a
+local HTTP server that plays the new API revision behind the edge's candidate host (answering from
+the API's OpenAPI document, openapi_fake.py, and, like the app, refusing /v1/* without a valid API
+key) and the Cloud Monitoring API. Everything stays on 127.0.0.1.
 """
 
 import json
@@ -35,9 +36,18 @@ case "$*" in
     done
     echo "messageIds: ['1']" ;;
   "auth print-access-token") echo "access-token" ;;
+  "secrets versions access"*)
+    if [[ -f "$FAKE_DIR/secret" ]]; then cat "$FAKE_DIR/secret"
+    else echo "ERROR: (gcloud.secrets.versions.access) NOT_FOUND: Secret Version [latest] not found" >&2; exit 1; fi ;;
   "run services describe"*)
-    if [[ -f "$FAKE_DIR/describe-after-latest.json" ]] && grep -q -- "--to-latest" "$FAKE_DIR/calls"; then
+    if [[ -f "$FAKE_DIR/absent-$4" ]]; then
+      echo "ERROR: (gcloud.run.services.describe) Cannot find service [$4]" >&2; exit 1
+    elif [[ -f "$FAKE_DIR/describe-denied" ]]; then
+      echo "ERROR: (gcloud.run.services.describe) PERMISSION_DENIED: run.services.get" >&2; exit 1
+    elif [[ -f "$FAKE_DIR/describe-after-latest.json" ]] && grep -q -- "--to-latest" "$FAKE_DIR/calls"; then
       cat "$FAKE_DIR/describe-after-latest.json"
+    elif [[ -f "$FAKE_DIR/describe-after-deploy.json" ]] && grep -q "^run deploy" "$FAKE_DIR/calls"; then
+      cat "$FAKE_DIR/describe-after-deploy.json"
     else
       cat "$FAKE_DIR/describe.json"
     fi ;;
@@ -68,8 +78,13 @@ esac
 """
 
 
+# The smoke-check key as `flightdeck apikey create` prints it: fdk_<12 hex>_<43 base64url>.
+KEY = "fdk_0123456789ab_" + "k" * 43
+
+
 class FakeCloud:
-    """The tagged API revision (from the OpenAPI document) plus Cloud Monitoring, on loopback."""
+    """The new API revision behind the candidate host (from the OpenAPI document, /v1/* only with
+    the API key, as the app) plus Cloud Monitoring, on loopback."""
 
     def __init__(self, tmp: pathlib.Path):
         self.tmp = tmp
@@ -78,7 +93,11 @@ class FakeCloud:
         self.serve_after_polls = 2
         self.fail_paths = set()
         self.slow_paths = set()
+        self.auth_off = False  # a revision that serves data without a key
+        self.refuse_key = False  # a revision (or a revoked key) that refuses the smoke-check key
         self.requests = []
+        self.keyless = []  # /v1/* requests that carried no key at all
+        self.authorizations = set()  # every Authorization header the API saw
         self.invalid = []
         # One entry per Monitoring query; the last one repeats (metrics arrive late).
         self.request_counts = [{"2xx": 1000, "5xx": 0}]
@@ -105,8 +124,15 @@ class FakeCloud:
                     series = [{"metric": {"labels": {"response_code_class": k}},
                                "points": [{"value": {"int64Value": str(v)}}]} for k, v in counts.items()]
                     return self.reply(200, json.dumps({"timeSeries": series}))
-                if self.headers.get("Authorization") != "Bearer id-token":
-                    return self.reply(401, "no token")
+                authorization, api_key = self.headers.get("Authorization"), self.headers.get("X-API-Key")
+                if authorization:
+                    fake.authorizations.add(authorization)
+                if url.path.startswith("/v1/") and not fake.auth_off:
+                    if authorization is None and api_key is None:
+                        fake.keyless.append(self.path)
+                        return self.reply(401, json.dumps({"status": 401, "detail": "an API key is required"}))
+                    if fake.refuse_key or KEY not in (api_key, authorization and authorization.removeprefix("Bearer ")):
+                        return self.reply(401, json.dumps({"status": 401, "detail": "invalid API key"}))
                 fake.requests.append(self.path)
                 if url.path in fake.slow_paths:
                     time.sleep(3)
@@ -143,6 +169,7 @@ def cloud(tmp_path):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     (tmp_path / "images.json").write_text("{}")
+    (tmp_path / "api-key").write_text(KEY)
     fake = FakeCloud(tmp_path)
     yield fake
     fake.close()
@@ -153,7 +180,7 @@ def run(script, cloud, *args, **env):
         "PATH": f"{cloud.tmp / 'bin'}:{os.environ['PATH']}",
         "FAKE_DIR": str(cloud.tmp),
         "API_URL": cloud.url,
-        "ID_TOKEN": "id-token",
+        "API_KEY_FILE": str(cloud.tmp / "api-key"),
         "PROJECT_ID": "flightdeck-test",
         "TOPIC": "flight-events",
         "REGION": "southamerica-west1",
@@ -210,10 +237,59 @@ def test_synthetic_probe_fails_fast_when_the_revision_is_not_ready(cloud):
     assert not any(c.startswith("pubsub") for c in calls(cloud))
 
 
-def test_synthetic_probe_sends_the_identity_token(cloud):
-    result = run("post-deploy-check.sh", cloud, ID_TOKEN="wrong", CHECK_TIMEOUT_SECONDS="1")
+def test_synthetic_probe_sends_the_api_key_as_a_bearer_token(cloud):
+    result = run("post-deploy-check.sh", cloud, CHECK_TIMEOUT_SECONDS="20")
+    assert result.returncode == 0, result.stderr
+    assert cloud.authorizations == {f"Bearer {KEY}"}, "the key, as a bearer token, and nothing else"
+    assert KEY not in result.stdout + result.stderr, "the key must never reach the log"
+
+
+def test_synthetic_probe_fails_fast_when_the_key_is_refused(cloud):
+    (cloud.tmp / "api-key").write_text("fdk_0123456789ab_" + "x" * 43)
+    result = run("post-deploy-check.sh", cloud, CHECK_TIMEOUT_SECONDS="20")
     assert result.returncode == 1
-    assert "answered 401" in result.stderr
+    assert "with the smoke-check key answered 401" in result.stderr and "revoked" in result.stderr
+    assert not any(c.startswith("pubsub") for c in calls(cloud))
+
+
+def test_synthetic_probe_says_what_to_check_when_the_candidate_host_does_not_answer(cloud):
+    # No listener: what a missing A record or a certificate still PROVISIONING looks like to curl.
+    result = run("post-deploy-check.sh", cloud, API_URL="http://127.0.0.1:9", CHECK_TIMEOUT_SECONDS="1")
+    assert result.returncode == 1
+    assert "GET /healthz answered 000" in result.stderr and "A record" in result.stderr
+    assert not any(c.startswith("pubsub") for c in calls(cloud))
+
+
+def test_synthetic_probe_checks_that_a_request_without_a_key_gets_401(cloud):
+    result = run("post-deploy-check.sh", cloud, CHECK_TIMEOUT_SECONDS="20")
+    assert result.returncode == 0, result.stderr
+    assert cloud.keyless == ["/v1/events?limit=1"], "exactly one keyless data request, refused with 401"
+
+
+def test_synthetic_probe_fails_when_the_new_revision_serves_data_without_a_key(cloud):
+    cloud.auth_off = True
+    result = run("post-deploy-check.sh", cloud, CHECK_TIMEOUT_SECONDS="20")
+    assert result.returncode == 1
+    assert "without an API key answered 200, expected 401" in result.stderr
+    assert not any(c.startswith("pubsub") for c in calls(cloud)), "nothing is published for a revision without auth"
+
+
+@pytest.mark.parametrize("script", ["post-deploy-check.sh", "canary-check.sh"])
+def test_the_checks_refuse_a_run_app_url(cloud, script):
+    """The API's ingress admits only the load balancer: a run.app URL cannot work from a runner."""
+    result = run(script, cloud, API_URL="https://candidate---flightdeck-api-abc-tl.a.run.app",
+                 CANARY_SECONDS="1", REVISION="r", CHECK_TIMEOUT_SECONDS="1")
+    assert result.returncode == 1
+    assert "run.app URL" in result.stderr and "candidate host of the load balancer" in result.stderr
+    assert cloud.requests == [] and cloud.keyless == [] and calls(cloud) == []
+
+
+@pytest.mark.parametrize("script", ["post-deploy-check.sh", "canary-check.sh"])
+def test_the_key_never_goes_on_a_command_line(script):
+    text = (SCRIPTS / script).read_text()
+    assert '-H @"$header"' in text, "curl reads the Authorization header from a file"
+    assert not re.search(r"-H\s+[\"']?Authorization: Bearer \$\{?API_KEY", text)
+    assert "API_KEY_FILE" in text and "ID_TOKEN" not in text
 
 
 # --- canary-check.sh -----------------------------------------------------------------------------
@@ -243,6 +319,21 @@ def test_canary_fails_on_a_5xx(cloud):
     assert result.returncode == 1
     assert "GET /v1/stats/delays?origin=SCL failed: 503" in result.stderr
     assert cloud.monitoring_queries == []
+
+
+def test_canary_fails_when_the_new_revision_refuses_the_key(cloud):
+    cloud.refuse_key = True
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="r")
+    assert result.returncode == 1
+    assert "failed: 401 (the new revision refused the smoke-check key)" in result.stderr
+    assert cloud.monitoring_queries == []
+
+
+def test_canary_sends_the_api_key_and_never_logs_it(cloud):
+    result = run("canary-check.sh", cloud, CANARY_SECONDS="1", REVISION="r")
+    assert result.returncode == 0, result.stderr
+    assert cloud.authorizations == {f"Bearer {KEY}"} and cloud.keyless == []
+    assert KEY not in result.stdout + result.stderr
 
 
 def test_canary_fails_on_a_timeout(cloud):
@@ -277,49 +368,89 @@ def test_canary_fails_when_the_5xx_ratio_is_above_the_limit(cloud):
 
 # --- cloudrun.sh ---------------------------------------------------------------------------------
 
-def write_describe(cloud, traffic, name="describe.json"):
-    (cloud.tmp / name).write_text(json.dumps(
-        {"status": {"url": "https://flightdeck-api-abc.a.run.app", "traffic": traffic}}))
+def write_describe(cloud, traffic, name="describe.json", latest=None):
+    status = {"url": "https://flightdeck-api-abc.a.run.app", "traffic": traffic}
+    if latest:
+        status["latestCreatedRevisionName"] = latest
+    (cloud.tmp / name).write_text(json.dumps({"status": status}))
 
 
-def test_cloudrun_deploy_tagged_deploys_without_traffic_and_reports_the_tag_url(cloud):
+def test_cloudrun_deploy_tagged_deploys_without_traffic_and_reports_the_revision_not_a_run_app_url(cloud):
+    write_describe(cloud, [{"revisionName": "flightdeck-api-00001", "percent": 100}])
     write_describe(cloud, [
         {"revisionName": "flightdeck-api-00001", "percent": 100},
-        {"revisionName": "flightdeck-api-00002", "tag": "sha-abc", "url": "https://sha-abc---flightdeck-api-abc.a.run.app"},
-    ])
-    result = run("cloudrun.sh", cloud, "deploy-tagged", "flightdeck-api", "reg/flightdeck@sha256:00", "sha-abc")
+        {"revisionName": "flightdeck-api-00002", "tag": "candidate", "url": "https://candidate---flightdeck-api-abc.a.run.app"},
+    ], name="describe-after-deploy.json", latest="flightdeck-api-00002")
+    result = run("cloudrun.sh", cloud, "deploy-tagged", "flightdeck-api", "reg/flightdeck@sha256:00", "candidate")
     assert result.returncode == 0, result.stderr
     outputs = dict(line.split("=", 1) for line in result.stdout.splitlines())
-    assert outputs == {
-        "tag": "sha-abc",
-        "tag_url": "https://sha-abc---flightdeck-api-abc.a.run.app",
-        "service_url": "https://flightdeck-api-abc.a.run.app",
-        "revision": "flightdeck-api-00002",
-    }
+    assert outputs == {"tag": "candidate", "revision": "flightdeck-api-00002"}
+    assert "run.app" not in result.stdout, "nothing downstream may call the run.app URL: the ingress refuses it"
     deploy = next(c for c in calls(cloud) if c.startswith("run deploy"))
-    assert "--no-traffic --tag sha-abc" in deploy and "--image reg/flightdeck@sha256:00" in deploy
+    assert "--no-traffic --tag candidate" in deploy and "--image reg/flightdeck@sha256:00" in deploy
+    assert not any("--remove-tags" in c for c in calls(cloud))
+
+
+def test_cloudrun_deploy_tagged_takes_the_tag_from_a_revision_a_failed_run_left_it_on(cloud):
+    write_describe(cloud, [
+        {"revisionName": "flightdeck-api-00001", "percent": 100},
+        {"revisionName": "flightdeck-api-00001", "tag": "candidate"},
+    ])
+    write_describe(cloud, [
+        {"revisionName": "flightdeck-api-00001", "percent": 100},
+        {"revisionName": "flightdeck-api-00003", "tag": "candidate"},
+    ], name="describe-after-deploy.json", latest="flightdeck-api-00003")
+    result = run("cloudrun.sh", cloud, "deploy-tagged", "flightdeck-api", "img", "candidate")
+    assert result.returncode == 0, result.stderr
+    assert "revision=flightdeck-api-00003" in result.stdout
+    changes = [c.split()[:3] + [w for w in c.split() if w.startswith("--") and w != "--quiet"] for c in calls(cloud)
+               if not c.startswith("run services describe")]
+    assert changes[0] == ["run", "services", "update-traffic", "--region", "--remove-tags"]
+    assert changes[1][:2] == ["run", "deploy"], "the stale tag goes before the deploy"
 
 
 def test_cloudrun_deploy_tagged_fails_when_the_tag_is_missing(cloud):
-    write_describe(cloud, [{"revisionName": "flightdeck-api-00001", "percent": 100}])
-    result = run("cloudrun.sh", cloud, "deploy-tagged", "flightdeck-api", "img", "sha-abc")
+    write_describe(cloud, [{"revisionName": "flightdeck-api-00001", "percent": 100}], latest="flightdeck-api-00002")
+    result = run("cloudrun.sh", cloud, "deploy-tagged", "flightdeck-api", "img", "candidate")
     assert result.returncode == 1
-    assert "no revision tagged sha-abc" in result.stderr
+    assert "no new revision tagged candidate" in result.stderr
+
+
+def test_cloudrun_deploy_tagged_fails_when_the_tag_is_not_on_the_revision_just_created(cloud):
+    write_describe(cloud, [
+        {"revisionName": "flightdeck-api-00001", "percent": 100},
+        {"revisionName": "flightdeck-api-00001", "tag": "candidate"},
+    ], latest="flightdeck-api-00002")
+    result = run("cloudrun.sh", cloud, "deploy-tagged", "flightdeck-api", "img", "candidate")
+    assert result.returncode == 1
+    assert "(tagged: flightdeck-api-00001, latest created: flightdeck-api-00002)" in result.stderr
+
+
+def test_cloudrun_present_tells_a_missing_service_from_an_error(cloud):
+    write_describe(cloud, [{"revisionName": "flightdeck-probe-00001", "percent": 100}])
+    assert run("cloudrun.sh", cloud, "present", "flightdeck-probe").stdout == "true\n"
+    (cloud.tmp / "absent-flightdeck-probe").write_text("")
+    absent = run("cloudrun.sh", cloud, "present", "flightdeck-probe")
+    assert absent.returncode == 0 and absent.stdout == "false\n"
+    (cloud.tmp / "absent-flightdeck-probe").unlink()
+    (cloud.tmp / "describe-denied").write_text("")
+    denied = run("cloudrun.sh", cloud, "present", "flightdeck-probe")
+    assert denied.returncode == 1 and "PERMISSION_DENIED" in denied.stderr, "an error is not an absent service"
 
 
 def test_cloudrun_promote_hands_traffic_back_to_latest_and_removes_deploy_tags(cloud):
     write_describe(cloud, [
         {"revisionName": "flightdeck-api-00008", "percent": 100, "latestRevision": True},
-        {"revisionName": "flightdeck-api-00008", "percent": 0, "tag": "sha-new"},
+        {"revisionName": "flightdeck-api-00008", "percent": 0, "tag": "candidate"},
         {"revisionName": "flightdeck-api-00005", "percent": 0, "tag": "sha-old"},
         {"revisionName": "flightdeck-api-00003", "percent": 0, "tag": "keep-me"},
     ])
-    result = run("cloudrun.sh", cloud, "promote", "flightdeck-api", "flightdeck-api-00008")
+    result = run("cloudrun.sh", cloud, "promote", "flightdeck-api", "flightdeck-api-00008", "candidate")
     assert result.returncode == 0, result.stderr
     traffic = [c for c in calls(cloud) if c.startswith("run services update-traffic")]
     assert "--to-latest" in traffic[0]
     assert "--to-revisions" not in " ".join(traffic), "promotion must not pin a named revision"
-    assert "--remove-tags sha-new,sha-old" in traffic[1]
+    assert "--remove-tags candidate,sha-old" in traffic[1], "the candidate host serves nothing between deploys"
 
 
 def test_cloudrun_promote_fails_when_latest_is_another_revision(cloud):
@@ -354,6 +485,45 @@ def test_cloudrun_rollback_without_a_previous_revision_changes_no_traffic(cloud)
     result = run("cloudrun.sh", cloud, "rollback", "flightdeck-api", "")
     assert result.returncode == 0
     assert calls(cloud) == []
+
+
+def test_cloudrun_rollback_removes_the_tag_only_when_a_revision_holds_it(cloud):
+    # A run that failed before the API deploy: nothing holds the tag, nothing to remove.
+    write_describe(cloud, [{"revisionName": "flightdeck-api-00007", "percent": 100}])
+    result = run("cloudrun.sh", cloud, "rollback", "flightdeck-api", "flightdeck-api-00007", "candidate")
+    assert result.returncode == 0, result.stderr
+    assert not any("--remove-tags" in c for c in calls(cloud))
+
+
+# --- api-key.sh: the smoke-check key ---------------------------------------------------------------
+
+def test_api_key_is_masked_and_written_for_the_checks(cloud):
+    (cloud.tmp / "secret").write_text(KEY)
+    out = cloud.tmp / "runner-temp" / "smoke-api-key"
+    out.parent.mkdir()
+    result = run("api-key.sh", cloud, "flightdeck-smoke-api-key", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"::add-mask::{KEY}\n", "the mask command is the only line carrying the key"
+    assert KEY not in result.stderr
+    assert out.read_text() == KEY and (out.stat().st_mode & 0o777) == 0o600
+    assert calls(cloud) == ["secrets versions access latest --secret flightdeck-smoke-api-key --project flightdeck-test"]
+
+
+def test_api_key_without_a_version_says_how_to_add_it(cloud):
+    out = cloud.tmp / "smoke-api-key"
+    result = run("api-key.sh", cloud, "flightdeck-smoke-api-key", str(out))
+    assert result.returncode == 1
+    assert "has no version yet" in result.stderr and "terraform/README.md" in result.stderr
+    assert not out.exists()
+
+
+def test_api_key_refuses_a_whole_command_output_without_printing_it(cloud):
+    (cloud.tmp / "secret").write_text(f"created key ci-smoke\n{KEY}\n")
+    out = cloud.tmp / "smoke-api-key"
+    result = run("api-key.sh", cloud, "flightdeck-smoke-api-key", str(out))
+    assert result.returncode == 1
+    assert "not one API key on one line" in result.stderr
+    assert KEY not in result.stdout + result.stderr and not out.exists()
 
 
 # --- image.sh: build once, promote the digest -----------------------------------------------------

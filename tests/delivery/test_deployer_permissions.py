@@ -21,17 +21,19 @@ GRANTS = {
                         "roles/artifactregistry.writer",
                         "push images, read them, add the staged-<tree> tag, store cosign signatures and attestations"),
     "run_developer_services": ("modules/runtime/main.tf", "google_cloud_run_v2_service_iam_member.deployer",
-                               "roles/run.developer", "describe, deploy and move traffic of flightdeck-api/-ingest"),
+                               "roles/run.developer",
+                               "describe, deploy and move traffic and tags of flightdeck-api/-ingest/-probe"),
     "run_developer_job": ("modules/runtime/main.tf", "google_cloud_run_v2_job_iam_member.deployer",
                           "roles/run.developer", "point flightdeck-migrate at the digest and execute it"),
     "act_as_runtime": ("modules/identity/main.tf", "google_service_account_iam_member.deployer_acts_as_runtime",
                        "roles/iam.serviceAccountUser", "a revision or job runs as a runtime service account"),
+    "act_as_probe": ("modules/identity/main.tf", "google_service_account_iam_member.deployer_acts_as_probe",
+                     "roles/iam.serviceAccountUser", "a flightdeck-probe revision runs as the prober's service account"),
     "topic_publisher": ("envs/*/main.tf", "module.pubsub probe_publisher_members = { deployer = module.identity.deployer_member }",
                         "roles/pubsub.publisher", "the synthetic probe publishes one marked event"),
-    "api_invoker": ("modules/runtime/main.tf", "google_cloud_run_v2_service_iam_member.deployer_invoker",
-                    "roles/run.invoker", "the probe and the canary call the tagged API revision"),
-    "id_token": ("modules/identity/main.tf", "google_service_account_iam_member.deployer_id_token",
-                 "roles/iam.serviceAccountOpenIdTokenCreator", "the identity token those calls carry"),
+    "smoke_api_key": ("modules/identity/smoke.tf", "google_secret_manager_secret_iam_member.deployer_smoke_api_key",
+                      "roles/secretmanager.secretAccessor",
+                      "the probe and the canary call the new revision through the edge with the CI API key"),
     "timeseries": ("modules/identity/main.tf", "google_project_iam_member.deployer_canary_reader",
                    "${google_project_iam_custom_role.canary_reader.name}",
                    "the canary reads run.googleapis.com/request_count (custom role: monitoring.timeSeries.list)"),
@@ -44,14 +46,16 @@ GCLOUD_NEEDS = {
     "artifacts docker tags add": ["registry_writer"],
     "run services describe": ["run_developer_services"],
     "run services update-traffic": ["run_developer_services"],
-    "run deploy": ["run_developer_services", "act_as_runtime"],
+    "run deploy": ["run_developer_services", "act_as_runtime", "act_as_probe"],
     "run jobs update": ["run_developer_job", "act_as_runtime"],
     "run jobs execute": ["run_developer_job"],
     "pubsub topics publish": ["topic_publisher"],
+    "secrets versions access latest": ["smoke_api_key"],
 }
-# Calls that are not gcloud: the API (with the ID token), Cloud Monitoring and cosign on the registry.
+# Calls that are not gcloud: the API (through the edge, with the API key: no IAM on the service),
+# Cloud Monitoring and cosign on the registry.
 OTHER_NEEDS = {
-    "curl ${API_URL": ["api_invoker", "id_token"],
+    'curl -H @"$header" ${api}': ["smoke_api_key"],
     "/v3/projects/${PROJECT_ID}/timeSeries": ["timeseries"],
     "cosign sign": ["registry_writer"],
     "cosign attest": ["registry_writer"],
@@ -134,6 +138,15 @@ def test_each_grant_exists_goes_to_the_deployer_and_has_a_reason(key):
         pubsub = (TERRAFORM / "modules/pubsub/main.tf").read_text()
         block = resource_block(pubsub, "google_pubsub_topic_iam_member.probe_publishers")
         assert '"roles/pubsub.publisher"' in block and "google_pubsub_topic.events.name" in block
+    if key == "smoke_api_key":
+        identity = (TERRAFORM / "modules/identity").glob("*.tf")
+        text = "\n".join(p.read_text() for p in identity)
+        grant = resource_block(text, "google_secret_manager_secret_iam_member.deployer_smoke_api_key")
+        assert "google_secret_manager_secret.smoke_api_key.secret_id" in grant, "that one secret, not the project"
+        default = re.search(r'variable "smoke_api_key_secret_id" {.*?default\s*=\s*"([^"]+)"', text, re.S).group(1)
+        workflow = (ROOT / ".github/workflows/deploy.yml").read_text()
+        assert re.search(rf"^\s+SMOKE_KEY_SECRET_ID: {re.escape(default)}$", workflow, re.M), \
+            f"deploy.yml must read the secret Terraform creates ({default})"
     if key == "timeseries":
         identity = (TERRAFORM / "modules/identity/main.tf").read_text()
         assert 'permissions = ["monitoring.timeSeries.list"]' in resource_block(

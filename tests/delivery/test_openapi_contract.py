@@ -24,9 +24,10 @@ def script_requests():
     paths = re.findall(r'"?(/[a-z0-9/._?=${}A-Z-]+)"?', re.search(r"^paths=\((.*)\)$", canary, re.M).group(1))
     paths += re.findall(r'"(/v1/flights/\$\{PROBE_FLIGHT_ID\})"', canary)
     paths += re.search(r"^for path in (.*); do$", probe, re.M).group(1).split()
-    paths += re.findall(r'get "(/v1/flights/\$\{flight_id\})"', probe)
+    # With the key and without it (the 401 check): either way a request the API accepts as valid.
+    paths += re.findall(r'get(?:_without_key)? "(/v1/[^"]+)"', probe)
     resolved = [re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], p) for p in paths]
-    assert len(resolved) >= 7, resolved
+    assert len(resolved) >= 9, resolved
     return resolved
 
 

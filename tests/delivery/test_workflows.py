@@ -231,9 +231,10 @@ def test_deploy_steps_run_in_the_safe_order():
         assert matches, f"no step named like {fragment!r} in {names}"
         return matches[0]
 
-    order = ["Image reference by digest", "Verify the signature", "Record the revisions", "Run migrations",
-             "Deploy ingest", "no traffic and a tag", "Synthetic probe", "Canary (", "Canary error-rate",
-             "Promote to 100%", "Mark the image as passed in staging", "Roll back"]
+    order = ["Check the edge configuration", "Image reference by digest", "Verify the signature",
+             "Smoke-check API key", "Record the revisions", "Run migrations", "Deploy ingest", "Deploy the prober",
+             "no traffic and a tag", "Synthetic probe", "Canary (", "Canary error-rate", "Promote to 100%",
+             "Mark the image as passed in staging", "Roll back"]
     positions = [at(fragment) for fragment in order]
     assert positions == sorted(positions), list(zip(order, positions))
     rollback = steps(job)[at("Roll back")]
@@ -278,6 +279,93 @@ def test_the_canary_reads_the_flight_of_the_synthetic_probe():
     job = deploy_job()
     canary = next(s for s in steps(job) if "canary-check.sh" in s.get("run", ""))
     assert canary["env"]["PROBE_FLIGHT_ID"] == "${{ steps.probe.outputs.flight_id }}"
+
+
+# --- the checks call the new revision like a consumer: through the edge, with an API key ----------
+
+EDGE = (ROOT / "terraform/modules/edge/main.tf").read_text()
+KEY_FILE = "${{ runner.temp }}/smoke-api-key"
+
+
+def step_running(script):
+    found = [s for s in steps(deploy_job()) if script in s.get("run", "")]
+    assert len(found) == 1, f"deploy.yml runs {script} in {len(found)} steps"
+    return found[0]
+
+
+def test_the_candidate_tag_and_host_are_the_ones_the_edge_routes():
+    """modules/edge sends candidate.<domain> to the revision tagged candidate; deploy.yml must tag the
+    new revision so and call that host."""
+    tag = re.search(r'^\s*candidate_tag\s*=\s*"([a-z0-9-]+)"$', EDGE, re.M).group(1)
+    assert re.search(r'^\s*candidate_domain\s*=\s*"\$\{local\.candidate_tag\}\.\$\{var\.domain\}"$', EDGE, re.M)
+    assert re.search(r"^\s*tag\s*=\s*local\.candidate_tag$", EDGE, re.M), "the candidate NEG must name the tag"
+    env = deploy_job()["env"]
+    assert env["CANDIDATE_TAG"] == tag
+    assert env["CANDIDATE_URL"] == f"https://{tag}.${{{{ vars.API_DOMAIN }}}}"
+    assert env["API_DOMAIN"] == "${{ vars.API_DOMAIN }}"
+    deploy = step_running("deploy-tagged")
+    assert '"$CANDIDATE_TAG"' in deploy["run"] and "--no-traffic" not in deploy["run"]  # cloudrun.sh adds it
+    assert '"$CANDIDATE_TAG"' in step_running("cloudrun.sh promote")["run"], "the tag goes when the revision is promoted"
+    assert '"$API_SERVICE" "$PREVIOUS_API" "$CANDIDATE_TAG"' in step_running("cloudrun.sh rollback")["run"]
+
+
+@pytest.mark.parametrize("script", ["post-deploy-check.sh", "canary-check.sh"])
+def test_the_checks_go_through_the_edge_with_the_api_key(script):
+    step = step_running(script)
+    assert step["env"]["API_URL"] == "${{ env.CANDIDATE_URL }}", f"{script} must call the candidate host of the edge"
+    assert step["env"]["API_KEY_FILE"] == KEY_FILE
+    assert set(step["env"]) <= {"API_URL", "API_KEY_FILE", "REVISION", "PROBE_FLIGHT_ID"}, "no identity token"
+
+
+def test_nothing_calls_a_run_app_url_or_mints_an_identity_token():
+    """The API's ingress refuses run.app from GitHub's runners and its invoker check is off."""
+    text = json.dumps(workflow("deploy.yml"))  # every value, no comments
+    for banned in ("run.app", "tag_url", "service_url", "id_token", "ID_TOKEN", "idtoken"):
+        assert banned not in text, f"deploy.yml uses {banned}"
+    for step in steps(deploy_job()):
+        assert "token_format" not in step.get("with", {}), f"{step.get('name')}: CD calls the API with a key, not a token"
+    for script in ("post-deploy-check.sh", "canary-check.sh", "cloudrun.sh"):
+        body = (ROOT / ".github/scripts" / script).read_text()
+        assert "ID_TOKEN" not in body and "tag_url" not in body, script
+
+
+def test_the_smoke_key_is_read_before_anything_changes_and_masked():
+    job = deploy_job()
+    step = step_running("api-key.sh")
+    assert step["run"] == '.github/scripts/api-key.sh "$SMOKE_KEY_SECRET_ID" "$API_KEY_FILE"'
+    assert step["env"]["API_KEY_FILE"] == KEY_FILE
+    assert job["env"]["SMOKE_KEY_SECRET_ID"] == "flightdeck-smoke-api-key"
+    script = (ROOT / ".github/scripts/api-key.sh").read_text()
+    assert 'echo "::add-mask::${key}"' in script
+    assert script.index("::add-mask::") < script.index('>"$file"'), "masked before it is written anywhere"
+    names = [s.get("name", "") for s in steps(job)]
+    assert names.index(step["name"]) < next(i for i, n in enumerate(names) if "Run migrations" in n)
+
+
+def test_the_smoke_check_proves_auth_is_on_in_the_new_revision():
+    """A request without a key must get 401 and one with the key 200, before the event is published."""
+    text = (ROOT / ".github/scripts/post-deploy-check.sh").read_text()
+    keyless = text.index('get_without_key "/v1/')
+    assert re.search(r'get_without_key "/v1/[^"]+"\)"\nif \[\[ "\$status" != 401 \]\]', text), "the 401 must be required"
+    assert keyless < text.index("gcloud pubsub topics publish")
+    assert re.search(r'^get_without_key\(\) \{.*\n  curl [^\n]*"\$\{api\}\$1"', text, re.M), "and it must send no key"
+    assert "-H" not in re.search(r"^get_without_key\(\) \{.*?^\}", text, re.M | re.S).group(0).split("\n", 1)[1]
+
+
+def test_cd_rolls_out_the_prober_when_it_exists_and_rolls_it_back():
+    job = deploy_job()
+    assert job["env"]["PROBE_SERVICE"] == "flightdeck-probe"
+    runtime = (ROOT / "terraform/modules/runtime/variables.tf").read_text()
+    assert 'name              = optional(string, "flightdeck-probe")' in runtime, "the service Terraform creates"
+    record = next(s for s in steps(job) if s.get("id") == "previous")
+    assert 'cloudrun.sh present "$PROBE_SERVICE"' in record["run"] and "probe_present=" in record["run"]
+    deploy = next(s for s in steps(job) if "Deploy the prober" in s.get("name", ""))
+    assert deploy["if"] == "steps.previous.outputs.probe_present == 'true'", "skipped while probe_enabled is false"
+    assert deploy["run"] == '.github/scripts/cloudrun.sh deploy-latest "$PROBE_SERVICE" "$IMAGE_REF"'
+    assert deploy["env"]["IMAGE_REF"] == "${{ steps.image.outputs.ref }}"
+    rollback = step_running("cloudrun.sh rollback")
+    assert 'rollback "$PROBE_SERVICE" "$PREVIOUS_PROBE"' in rollback["run"]
+    assert rollback["env"]["PREVIOUS_PROBE"] == "${{ steps.previous.outputs.probe }}"
 
 
 def test_scripts_called_by_workflows_exist_and_are_executable():

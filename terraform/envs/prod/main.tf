@@ -18,6 +18,7 @@ module "network" {
 module "identity" {
   source               = "../../modules/identity"
   project_id           = var.project_id
+  region               = var.region
   github_repository_id = var.github_repository_id
   github_repository    = var.github_repository
   # Only deploy.yml (called by cd.yml) in the GitHub environment `production` (required
@@ -28,6 +29,8 @@ module "identity" {
   deploy_ref_prefixes = ["refs/tags/v"]
   plan_environment    = "plan-production"
   state_bucket        = var.state_bucket
+  # The smoke-check API key secret (deploy.yml); readable by the deployer only.
+  labels = local.labels
 }
 
 module "registry" {

@@ -18,6 +18,7 @@ module "network" {
 module "identity" {
   source               = "../../modules/identity"
   project_id           = var.project_id
+  region               = var.region
   github_repository_id = var.github_repository_id
   github_repository    = var.github_repository
   # cd.yml builds and deploy.yml deploys to staging from develop and hotfix branches, in the
@@ -27,6 +28,8 @@ module "identity" {
   deploy_ref_prefixes = ["refs/heads/hotfix/"]
   plan_environment    = "plan-staging"
   state_bucket        = var.state_bucket
+  # The smoke-check API key secret (deploy.yml); readable by the deployer only.
+  labels = local.labels
 }
 
 module "registry" {

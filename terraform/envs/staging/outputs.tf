@@ -4,8 +4,13 @@ output "api_url" {
 }
 
 output "api_ip_address" {
-  description = "Address of the edge load balancer: the A record of api_domain."
+  description = "Address of the edge load balancer: the A records of api_domain and of candidate.<api_domain> (api_candidate_url)."
   value       = module.edge.ip_address
+}
+
+output "api_candidate_url" {
+  description = "URL of the API revision tagged candidate, which deploy.yml smoke-checks with its API key before the canary (GitHub environment variable API_DOMAIN = api_domain)."
+  value       = module.edge.candidate_url
 }
 
 output "security_policy" {
@@ -16,6 +21,11 @@ output "security_policy" {
 output "probe_api_key_secret" {
   description = "Secret Manager secret that holds the probe's API key (an operator adds its version)."
   value       = module.runtime.probe_api_key_secret
+}
+
+output "smoke_api_key_secret" {
+  description = "Secret Manager secret that holds deploy.yml's smoke-check API key (an operator adds its version; only the deployer reads it)."
+  value       = module.identity.smoke_api_key_secret
 }
 
 output "topic" {

@@ -2,7 +2,8 @@
 # account for the CD workflows and a read-only planner for CI's `terraform plan`, both reached
 # from GitHub Actions through Workload Identity Federation (no key files), and the few grants
 # that only exist at project level. Grants on a specific resource (subscription, topic,
-# instance, repository, service) live in the module that owns the resource.
+# instance, repository, service) live in the module that owns the resource; the deployer's API
+# key for CD's smoke check is the deployer's own credential, so its secret lives here (smoke.tf).
 
 locals {
   runtime = {
@@ -182,17 +183,11 @@ resource "google_iam_workload_identity_pool_provider" "github" {
 }
 
 # Only tokens of the deploy environment (which the provider ties to the deploy workflows and
-# refs) can act as the deployer...
+# refs) can act as the deployer. It mints no identity token: the API admits no Google identity
+# (invoker check off, load balancer only), so deploy.yml calls it with an API key (smoke.tf).
 resource "google_service_account_iam_member" "deployer_wif" {
   service_account_id = google_service_account.deployer.name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "${local.principal_set}/${var.deploy_environment}"
-}
-
-# ...and mint the identity token the synthetic probe and the canary call the API with.
-resource "google_service_account_iam_member" "deployer_id_token" {
-  service_account_id = google_service_account.deployer.name
-  role               = "roles/iam.serviceAccountOpenIdTokenCreator"
   member             = "${local.principal_set}/${var.deploy_environment}"
 }
 

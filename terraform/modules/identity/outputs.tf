@@ -28,6 +28,11 @@ output "deployer_member" {
   value       = "serviceAccount:${google_service_account.deployer.email}"
 }
 
+output "smoke_api_key_secret" {
+  description = "Secret Manager secret id of deploy.yml's smoke-check API key, which only the deployer may read (an operator adds its version)."
+  value       = google_secret_manager_secret.smoke_api_key.secret_id
+}
+
 output "planner_email" {
   description = "Email of the read-only service account CI's terraform plan impersonates."
   value       = google_service_account.planner.email

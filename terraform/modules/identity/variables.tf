@@ -3,6 +3,11 @@ variable "project_id" {
   description = "Google Cloud project that owns the service accounts and the workload identity pool."
 }
 
+variable "region" {
+  type        = string
+  description = "Region that stores the replica of the smoke-check API key secret (user-managed replication, like the other secrets)."
+}
+
 variable "name_prefix" {
   type        = string
   description = "Prefix of every service account id (e.g. flightdeck gives flightdeck-api@...)."
@@ -102,4 +107,21 @@ variable "workload_identity_pool_id" {
   type        = string
   description = "Id of the workload identity pool for GitHub Actions."
   default     = "github-actions"
+}
+
+variable "smoke_api_key_secret_id" {
+  type        = string
+  description = "Secret Manager secret id of the API key deploy.yml's smoke check and canary send (created without a version; an operator adds it, terraform/README.md). deploy.yml reads this name."
+  default     = "flightdeck-smoke-api-key"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.smoke_api_key_secret_id))
+    error_message = "smoke_api_key_secret_id must be 1-255 letters, digits, - or _ (a Secret Manager secret id)."
+  }
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels of the resources that accept them here (the smoke-check API key secret; service accounts and pools take none)."
+  default     = {}
 }
