@@ -525,18 +525,6 @@ resource "google_cloud_run_v2_service_iam_member" "deployer" {
   member   = var.deployer_member
 }
 
-# deploy.yml's post-deploy check and canary call the new revision's tagged URL with the deployer's
-# identity token (tests/delivery/test_deployer_permissions.py lists this grant). With the invoker
-# check off it is not what admits those calls, and the load-balancer-only ingress refuses them
-# from GitHub's runners (terraform/README.md, Apply an environment): drop it with that change.
-resource "google_cloud_run_v2_service_iam_member" "deployer_invoker" {
-  project  = var.project_id
-  location = var.region
-  name     = google_cloud_run_v2_service.api.name
-  role     = "roles/run.invoker"
-  member   = var.deployer_member
-}
-
 resource "google_cloud_run_v2_job_iam_member" "deployer" {
   project  = var.project_id
   location = var.region

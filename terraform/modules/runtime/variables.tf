@@ -136,7 +136,7 @@ variable "probe" {
 
 variable "deployer_member" {
   type        = string
-  description = "IAM member of the deployer (serviceAccount:...), granted roles/run.developer on these services (the probe once enabled) and the job, and roles/run.invoker on the API, only."
+  description = "IAM member of the deployer (serviceAccount:...), granted roles/run.developer on these services (the probe once enabled) and the job, only."
 }
 
 variable "planner_member" {
