@@ -130,9 +130,22 @@ def ci_commands():
 
 
 @pytest.mark.parametrize("target", ["lint", "test-rust", "test-containers", "slo-check", "test-observability",
-                                    "api-contract", "loadtest", "lint-infra", "lint-delivery"])
+                                    "api-contract", "budget", "lint-infra", "lint-delivery"])
 def test_ci_runs_the_make_targets(target):
     assert re.search(rf"^make {re.escape(target)}$", ci_commands(), re.M)
+
+
+def test_ci_runs_the_load_budgets_and_leaves_the_k6_gate_alone_manual():
+    """make budget (ratios to ceilings measured in the same run, then k6 at a share of the capacity
+    just measured) replaced make loadtest in CI: absolute thresholds drift with the runner."""
+    assert not re.search(r"^make loadtest(-full)?$", ci_commands(), re.M)
+    assert re.search(r"^loadtest:.*## ", (ROOT / "Makefile").read_text(), re.M), "make loadtest stays a manual target"
+    job = load_yaml(WORKFLOW_DIR / "ci.yml")["jobs"]["rust-test"]
+    runs = [step.get("run", "") for step in steps(job)]
+    assert "make budget" in runs and any("emulators pubsub start" in run for run in runs)
+    budget = steps(job)[runs.index("make budget")]
+    # The job's emulator container is fresh, so the budget uses it instead of starting its own.
+    assert budget.get("env", {}).get("BUDGET_OWN_EMULATOR") == "0"
 
 
 def test_ci_has_the_security_checks():
