@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test api-contract fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full bench test-observability test-containers test-nonroot dashboards fleet
+.PHONY: help up down test api-contract fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full budget bench test-observability test-containers test-nonroot dashboards fleet
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ loadtest: ## k6 gate (about a minute): the release build must meet the SLO thres
 
 loadtest-full: ## longer k6 run with ingest at the same time; HTML report in loadtests/reports/
 	@scripts/loadtest.sh full
+
+budget: ## load budgets (about 3 minutes): ratios to same-run ceilings above their floors, then k6 at a share of the measured capacity
+	@scripts/budget.sh
 
 bench: ## benchmarks next to ceilings measured in the same run; updates docs/performance.md
 	@scripts/bench.sh

@@ -6,9 +6,6 @@ source "$(dirname "$0")/lib.sh"
 cd "$FLIGHTDECK_ROOT"
 DURATION=${BENCH_SECONDS:-10}
 CONNECTIONS=50
-command -v wrk >/dev/null || apt_install wrk
-need_cmd pgbench "install the PostgreSQL client tools (Debian: apt-get install postgresql-contrib)"
-
 log "building release binaries"
 cargo build --locked --release -p flightdeck --bin flightdeck --example bench_hello --example bench_sink --example bench_consumer
 release="$CARGO_TARGET_DIR/release"
@@ -18,34 +15,8 @@ mkdir -p "$RUN_DIR"
 : >"$results"
 record() { echo "$1" >>"$results"; }
 
-# wrk_json NAME URL [LUA]: requests/s, p50 and p99 in ms at $CONNECTIONS connections, sent
-# with the pipeline's API key like a consumer's requests.
-wrk_json() {
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer ${API_KEY:-}" ${3:+-s "$3"} "$2" |
-    python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1"
-}
-
-# pgbench_json NAME SQLFILE: the same SQL, prepared, same connection count.
-pgbench_json() {
-  local dir
-  dir=$(mktemp -d)
-  (cd "$dir" && pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -l -f "$2" "$PIPELINE_DB_URL" >summary.txt 2>&1) ||
-    die "pgbench failed: $(cat "$dir/summary.txt")"
-  python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" pgbench "$1" "$dir"
-  rm -rf "$dir"
-}
-
-# A fresh emulator of its own: one that served many tests carries their subscriptions and
-# backlogs, and its CPU use would distort every number below.
-unset PUBSUB_EMULATOR_HOST
-export EMULATOR_PORT=${BENCH_EMULATOR_PORT:-8095}
-stop_bench_emulator() {
-  local pidfile="$RUN_DIR/emulator-$EMULATOR_PORT.pid"
-  [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
-  pkill -f "pubsub-emulator.*--port=$EMULATOR_PORT" 2>/dev/null || true
-  rm -f "$pidfile"
-}
-stop_bench_emulator
+source scripts/bench-lib.sh
+own_emulator
 
 source scripts/pipeline.sh
 PIPELINE_INGEST_ENV=()
@@ -61,19 +32,14 @@ until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.001; 
 record "{\"kind\":\"startup\",\"ms\":$(( ($(date +%s%N) - started_ns) / 1000000 ))}"
 kill -TERM "$startup_pid"; wait "$startup_pid" 2>/dev/null || true
 
-# Subscriptions left behind would receive every later publish and slow the emulator down.
-delete_subscription() {
-  curl -fsS -X DELETE "http://$PUBSUB_EMULATOR_HOST/v1/projects/$GOOGLE_CLOUD_PROJECT/subscriptions/$1" >/dev/null
-}
-
 log "seeding 50,000 events through the pipeline"
 seed_events 50000
 flight=$(psql "$PIPELINE_DB_URL" -Atc "SELECT flight_id FROM flights ORDER BY updated_at DESC LIMIT 1")
 today=$(date -u +%F)
 week_ago=$(date -u -d '6 days ago' +%F)
 sqldir=$(mktemp -d)
-cols="event_id, flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at"
-echo "SELECT $cols FROM flight_events ORDER BY event_time DESC, event_id DESC LIMIT 51;" >"$sqldir/events.sql"
+cols=$FEED_COLUMNS
+feed_sql "$sqldir"
 echo "SELECT $cols FROM flight_events WHERE origin = 'SCL' AND status = 'departed' ORDER BY event_time DESC, event_id DESC LIMIT 21;" >"$sqldir/filtered.sql"
 cat >"$sqldir/flight.sql" <<SQL
 SELECT flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, updated_at FROM flights WHERE flight_id = '$flight';
@@ -137,24 +103,7 @@ ingest_pid=${pipeline_pids[0]}
 kill -TERM "$ingest_pid"; wait "$ingest_pid" 2>/dev/null || true
 delete_subscription "ingest-$PIPELINE_ID"
 for streams in 4 8 16; do
-  export PUBSUB_SUBSCRIPTION="bench-$PIPELINE_ID-$streams"
-  "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
-  "$FLIGHTDECK_BIN" publish --rate 0 --count 60000 >/dev/null
-  bare=$("$release/examples/bench_consumer" "$streams" 60000)
-  export PUBSUB_SUBSCRIPTION="bench-ingest-$PIPELINE_ID-$streams"
-  "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
-  before=$(stored_events)
-  "$FLIGHTDECK_BIN" publish --rate 0 --count 60000 >/dev/null
-  t0=$(date +%s%N)
-  INGEST_STREAMS=$streams "$FLIGHTDECK_BIN" ingest >"$RUN_DIR/$PIPELINE_ID-ingest-$streams.log" 2>&1 &
-  pid=$!
-  until (($(stored_events) >= before + 60000)); do sleep 0.05; done
-  seconds=$(python3 -c "print(($(date +%s%N) - $t0) / 1e9)")
-  rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
-  delete_subscription "bench-$PIPELINE_ID-$streams"
-  delete_subscription "bench-ingest-$PIPELINE_ID-$streams"
-  record "{\"kind\":\"e2e\",\"budget_bytes\":$((streams * 8388608)),\"streams\":$streams,\"events_per_s\":$(python3 -c "print(round(60000 / $seconds))"),\"bare\":$bare,\"ingest_rss_kb\":$rss}"
+  record "$(ingest_vs_bare "$streams" 60000)"
 done
 
 log "freshness at 2,000 events/s for 30 s"
@@ -173,5 +122,5 @@ record "$(psql "$PIPELINE_DB_URL" -Atc "SELECT json_build_object('kind','freshne
 record "{\"kind\":\"binary\",\"bytes\":$(stat -c %s "$FLIGHTDECK_BIN")}"
 
 pipeline_stop
-stop_bench_emulator
+stop_own_emulator
 python3 scripts/bench_parse.py report "$results" docs/performance.md

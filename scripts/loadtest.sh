@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make loadtest` (short, a CI gate) and `make loadtest-full` (longer, ingest running at the same
+# `make loadtest` (short; CI gates with `make budget` instead) and `make loadtest-full` (longer, ingest running at the same
 # time, HTML report). Starts a private pipeline on the release binary, seeds it through the real
 # ingest path, runs k6 with the SLO thresholds; a breached threshold fails the command.
 set -euo pipefail

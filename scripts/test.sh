@@ -33,8 +33,8 @@ make --no-print-directory slo-check
 step "observability: promtool, amtool, dashboards (static and live against a real Prometheus)"
 scripts/test-observability.sh
 
-step "load test gate: k6 with the SLO thresholds against the release build"
-scripts/loadtest.sh short
+step "load budgets: ratios to same-run ceilings above their floors, then k6 at a share of the measured capacity"
+scripts/budget.sh
 
 step "infrastructure checks"
 scripts/lint-infra.sh

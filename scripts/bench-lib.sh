@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Source me (make bench, make budget): wrk and pgbench as JSON lines, a Pub/Sub emulator of the
+# run's own, and the feed's SQL as the API runs it. Needs CONNECTIONS, DURATION and, for pgbench,
+# PIPELINE_DB_URL (scripts/pipeline.sh).
+
+command -v wrk >/dev/null || apt_install wrk
+need_cmd pgbench "install the PostgreSQL client tools (Debian: apt-get install postgresql-contrib)"
+
+# wrk_json NAME URL [LUA]: requests/s, p50 and p99 in ms at $CONNECTIONS connections, sent
+# with the pipeline's API key like a consumer's requests.
+wrk_json() {
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer ${API_KEY:-}" ${3:+-s "$3"} "$2" |
+    python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1"
+}
+
+# pgbench_json NAME SQLFILE: the same SQL, prepared, same connection count.
+pgbench_json() {
+  local dir
+  dir=$(mktemp -d)
+  (cd "$dir" && pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -l -f "$2" "$PIPELINE_DB_URL" >summary.txt 2>&1) ||
+    die "pgbench failed: $(cat "$dir/summary.txt")"
+  python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" pgbench "$1" "$dir"
+  rm -rf "$dir"
+}
+
+# A fresh emulator of the run's own (EMULATOR_PORT): one that served many tests carries their
+# subscriptions and backlogs, and its CPU use would distort every number.
+own_emulator() {
+  unset PUBSUB_EMULATOR_HOST
+  export EMULATOR_PORT=${BENCH_EMULATOR_PORT:-8095}
+  stop_own_emulator
+}
+stop_own_emulator() {
+  local pidfile="$RUN_DIR/emulator-$EMULATOR_PORT.pid"
+  [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
+  pkill -f "pubsub-emulator.*--port=$EMULATOR_PORT" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+# Subscriptions left behind would receive every later publish and slow the emulator down.
+delete_subscription() {
+  curl -fsS -X DELETE "http://$PUBSUB_EMULATOR_HOST/v1/projects/$GOOGLE_CLOUD_PROJECT/subscriptions/$1" >/dev/null
+}
+
+FEED_COLUMNS="event_id, flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at"
+
+# feed_sql DIR: DIR/events.sql, the first page of /v1/events?limit=50 as the API queries it.
+feed_sql() {
+  echo "SELECT $FEED_COLUMNS FROM flight_events ORDER BY event_time DESC, event_id DESC LIMIT 51;" >"$1/events.sql"
+}
+
+# ingest_vs_bare STREAMS EVENTS: one e2e JSON line, the worker draining a backlog of EVENTS next
+# to a bare consumer draining the same backlog (the pipeline's own ingest must be stopped).
+ingest_vs_bare() {
+  local streams=$1 events=$2 bare before t0 pid seconds rss
+  export PUBSUB_SUBSCRIPTION="bench-$PIPELINE_ID-$streams"
+  "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
+  "$FLIGHTDECK_BIN" publish --rate 0 --count "$events" >/dev/null
+  bare=$("$CARGO_TARGET_DIR/release/examples/bench_consumer" "$streams" "$events")
+  export PUBSUB_SUBSCRIPTION="bench-ingest-$PIPELINE_ID-$streams"
+  "$FLIGHTDECK_BIN" pubsub-setup >/dev/null
+  before=$(stored_events)
+  "$FLIGHTDECK_BIN" publish --rate 0 --count "$events" >/dev/null
+  t0=$(date +%s%N)
+  INGEST_STREAMS=$streams "$FLIGHTDECK_BIN" ingest >"$RUN_DIR/$PIPELINE_ID-ingest-$streams.log" 2>&1 &
+  pid=$!
+  until (($(stored_events) >= before + events)); do sleep 0.05; done
+  seconds=$(python3 -c "print(($(date +%s%N) - $t0) / 1e9)")
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  delete_subscription "bench-$PIPELINE_ID-$streams"
+  delete_subscription "bench-ingest-$PIPELINE_ID-$streams"
+  echo "{\"kind\":\"e2e\",\"budget_bytes\":$((streams * 8388608)),\"streams\":$streams,\"events_per_s\":$(python3 -c "print(round($events / $seconds))"),\"bare\":$bare,\"ingest_rss_kb\":$rss}"
+}
