@@ -106,17 +106,22 @@ def psql(admin_url, sql):
 
 class Traffic(threading.Thread):
     """Calls the API until stopped: lists (repeated, so the micro-cache hits), stats, known and
-    unknown flights (404), a bad parameter (400), an unknown path, health and OpenAPI."""
+    unknown flights (404), a bad parameter (400), an unknown path, health and OpenAPI. With
+    `api_key`, every call presents it and one call a round presents none (401, `_anonymous`)."""
 
-    def __init__(self, base, pause=0.05):
+    def __init__(self, base, pause=0.05, api_key=None):
         super().__init__(daemon=True)
         self.base = base
         self.pause = pause
+        self.api_key = api_key
         self.stopped = threading.Event()
         self.statuses = Counter()
 
     def run(self):
         session = requests.Session()
+        if self.api_key:
+            session.headers["Authorization"] = f"Bearer {self.api_key}"
+        keyless = requests.Session()
         flight = None
         while not self.stopped.is_set():
             paths = ["/v1/events?limit=5", "/v1/events?limit=5", "/v1/events?limit=5&status=departed",
@@ -124,17 +129,43 @@ class Traffic(threading.Thread):
                      "/v1/nope", "/healthz", "/readyz", "/openapi.json"]
             if flight:
                 paths.append(f"/v1/flights/{urllib.parse.quote(flight)}")
-            for path in paths:
+            calls = [(session, path) for path in paths]
+            if self.api_key:
+                calls.append((keyless, "/v1/events?limit=1"))
+            for client, path in calls:
                 try:
-                    response = session.get(self.base + path, timeout=5)
+                    response = client.get(self.base + path, timeout=5)
                 except requests.RequestException:
                     self.statuses["error"] += 1
                     continue
                 self.statuses[response.status_code] += 1
-                if path.startswith("/v1/events?limit=5") and response.ok:
+                if client is session and path.startswith("/v1/events?limit=5") and response.ok:
                     items = response.json()["items"]
                     flight = items[0]["flight_id"] if items else flight
             self.stopped.wait(self.pause)
+
+
+def create_api_key(binary, env, name):
+    """A consumer key with a quota no test reaches (`flightdeck apikey create` prints it last)."""
+    result = subprocess.run([binary, "apikey", "create", "--name", name, "--rate", "100000", "--burst", "100000"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"apikey create failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout.strip().splitlines()[-1]
+
+
+def wait_keys_loaded(metrics_address, timeout=15):
+    """Until that serve has loaded its API keys (flightdeck_api_keys_active above zero)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            text = requests.get(f"http://{metrics_address}/metrics", timeout=2).text
+        except requests.RequestException:
+            text = ""
+        for line in text.splitlines():
+            if line.startswith("flightdeck_api_keys_active") and float(line.rsplit(" ", 1)[1]) > 0:
+                return
+        time.sleep(0.1)
+    fail(f"serve at {metrics_address} loaded no API key within {timeout}s")
 
 
 def exposed_metrics(address):

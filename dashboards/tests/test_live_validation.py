@@ -1,9 +1,10 @@
 """Live validation: every dashboard query and every rule, evaluated on real data.
 
 Starts the real pipeline on a fresh database and fresh Pub/Sub names (pubsub-setup, migrate,
-ingest, serve, a publisher at 200 events/s with 2% poison messages), drives API traffic that
-includes 400s and 404s, and a real Prometheus that scrapes both metrics ports every second with
-the `system` label and loads every rule file (alerts/rules and slo/_gen). Then:
+ingest, serve, a publisher at 200 events/s with 2% poison messages), drives API traffic with an
+API key (400s and 404s included) and without one (401s), and a real Prometheus that scrapes both
+metrics ports every second with the `system` label and loads every rule file (alerts/rules and
+slo/_gen). Then:
 
 - every loaded rule evaluates with health "ok";
 - every query of every dashboard, variables substituted, evaluates without error and returns a
@@ -32,7 +33,10 @@ from conftest import (
     BUILTIN_VARIABLES, CLOUD_MARKER, NOT_YET_EXPORTED, SLO_RULES, cloud_only_panels, is_incident_only,
     panel_queries, pending_metrics_in, rule_files, slo_rules_present, substitute, uses_cloud_metric,
 )
-from pipeline import BINARY, Processes, Prometheus, Traffic, exposed_metrics, free_port, psql, run, services_env
+from pipeline import (
+    BINARY, Processes, Prometheus, Traffic, create_api_key, exposed_metrics, free_port, psql, run, services_env,
+    wait_keys_loaded,
+)
 
 pytestmark = pytest.mark.live
 
@@ -62,7 +66,7 @@ def live(tmp_path_factory):
     env = {**os.environ, **services, **names,
            "DATABASE_URL": urllib.parse.urlparse(admin_url)._replace(path=f"/{database}").geturl(),
            "GOOGLE_CLOUD_PROJECT": PROJECT, "PORT": "0", "METRICS_PORT": "0", "HOST": "127.0.0.1",
-           "LOG_FORMAT": "json", "RUST_LOG": "info"}
+           "LOG_FORMAT": "json", "RUST_LOG": "info", "API_KEYS_REFRESH_MS": "500"}
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)  # no collector here: traces have their own test
 
     processes = Processes(tmp)
@@ -71,10 +75,13 @@ def live(tmp_path_factory):
     try:
         run([BINARY, "pubsub-setup"], env)
         run([BINARY, "migrate"], env)
+        # One consumer for the traffic; keyless calls are the `_anonymous` consumer.
+        api_key = create_api_key(BINARY, env, "live-validation")
         processes.start("ingest", [BINARY, "ingest"], env)
         processes.start("serve", [BINARY, "serve"], env)
         _, ingest_metrics = processes.wait_for_listening("ingest")
         api_http, api_metrics = processes.wait_for_listening("serve")
+        wait_keys_loaded(api_metrics)
 
         port = free_port()
         config = {
@@ -93,7 +100,7 @@ def live(tmp_path_factory):
         prometheus.wait_ready(lambda: processes.log_of("prometheus"))
 
         processes.start("publish", [BINARY, "publish", "--rate", "200", "--invalid-ratio", "0.02"], env)
-        traffic = Traffic(f"http://{api_http}")
+        traffic = Traffic(f"http://{api_http}", api_key=api_key)
         traffic.start()
         started = time.monotonic()
         time.sleep(WARM_UP)
@@ -122,6 +129,7 @@ def live(tmp_path_factory):
 def test_traffic_included_client_errors(live):
     _, traffic, _ = live
     assert traffic.statuses[200] > 50 and traffic.statuses[400] > 5 and traffic.statuses[404] > 5, traffic.statuses
+    assert traffic.statuses[401] > 5, traffic.statuses
 
 
 def test_every_rule_file_is_loaded_and_every_rule_is_healthy(live):
