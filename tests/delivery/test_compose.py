@@ -19,11 +19,12 @@ COMPOSE = load_yaml(ROOT / "docker-compose.yml")
 SERVICES = COMPOSE["services"]
 PROMETHEUS = load_yaml(ROOT / "deploy" / "compose" / "prometheus.yml")
 
-COMMANDS = {"migrate", "serve", "ingest", "publish", "pubsub-setup"}
+COMMANDS = {"migrate", "serve", "ingest", "publish", "pubsub-setup", "probe"}
 CONTRACT_ENV = {
     "DATABASE_URL", "GOOGLE_CLOUD_PROJECT", "PUBSUB_EMULATOR_HOST", "PUBSUB_TOPIC", "PUBSUB_SUBSCRIPTION",
     "PUBSUB_DLQ_TOPIC", "INGEST_STREAMS", "INGEST_BATCH_MAX", "INGEST_BATCH_WAIT_MS", "DB_POOL_MAX",
     "LOG_FORMAT", "RUST_LOG", "OTEL_EXPORTER_OTLP_ENDPOINT", "PORT", "METRICS_PORT",
+    "PROBE_API_URL", "PROBE_API_KEY", "PROBE_INTERVAL_MS", "PROBE_TIMEOUT_MS",
 }
 DEFAULT_PORT, DEFAULT_METRICS_PORT = 8080, 9464
 # Directories the SRE part provides; compose mounts them whole.
@@ -61,7 +62,7 @@ def bind_mounts(service):
 
 def test_compose_runs_the_whole_stack():
     assert set(SERVICES) >= {"postgres", "pubsub-emulator", "pubsub-setup", "migrate", "ingest", "api",
-                             "publish", "prometheus", "alertmanager", "grafana"}
+                             "publish", "probe", "prometheus", "alertmanager", "grafana"}
     assert {command(s)[0] for s in flightdeck_services().values()} == COMMANDS
 
 
@@ -128,9 +129,9 @@ def test_host_ports_are_loopback_only_and_unique():
     assert len(host_ports) == len(set(host_ports))
 
 
-def test_prometheus_scrapes_the_metrics_port_of_api_and_ingest():
+def test_prometheus_scrapes_the_metrics_port_of_api_ingest_and_probe():
     targets = {t for job in PROMETHEUS["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
-    for name in ("api", "ingest"):
+    for name in ("api", "ingest", "probe"):
         metrics = int(env(SERVICES[name]).get("METRICS_PORT", DEFAULT_METRICS_PORT))
         assert f"{name}:{metrics}" in targets
     alertmanagers = PROMETHEUS["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
@@ -186,6 +187,22 @@ def test_dependencies_exist_and_servers_start_after_migrations():
     for name in ("api", "ingest"):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert SERVICES["ingest"]["depends_on"]["pubsub-setup"]["condition"] == "service_completed_successfully"
+
+
+def test_the_probe_reads_back_through_the_api_service_and_labels_like_the_others():
+    probe = SERVICES["probe"]
+    url = urlparse(env(probe)["PROBE_API_URL"])
+    api_port = int(env(SERVICES["api"]).get("PORT", DEFAULT_PORT))
+    assert (url.scheme, url.hostname, url.port) == ("http", "api", api_port)
+    # A key is shown once when created: it comes from the host, never from this file.
+    assert env(probe)["PROBE_API_KEY"] == "${PROBE_API_KEY:-}"
+    metrics = int(env(probe).get("METRICS_PORT", DEFAULT_METRICS_PORT))
+    assert metrics in {c for _, _, c in ports(probe)}
+    jobs = {job["job_name"]: job for job in PROMETHEUS["scrape_configs"]}
+    labels = {name: jobs[name]["static_configs"][0]["labels"] for name in
+              ("flightdeck-api", "flightdeck-ingest", "flightdeck-probe")}
+    assert len({lbl["system"] for lbl in labels.values()}) == 1, labels
+    assert all(jobs[name].get("honor_labels") is True for name in labels)
 
 
 def test_flightdeck_containers_are_locked_down():
