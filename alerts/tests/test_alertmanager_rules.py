@@ -45,6 +45,11 @@ CASES = [
       "instance": "a3"}, True),
     ({"alertname": "FlightdeckIngestStalled", "severity": "page", "slo": "ingest-freshness", "system": "s3"}, False),
     ({"alertname": "Watchdog", "severity": "ticket"}, False),
+    # The probe-freshness page (every probe timing out) explains the stale probe of its system.
+    ({"alertname": "SLOBurnRatePage", "severity": "page", "slo": "probe-freshness", "system": "s8",
+      "burn_window": "1h"}, False),
+    ({"alertname": "FlightdeckProbeStale", "severity": "ticket", "slo": "probe-freshness", "system": "s8"}, True),
+    ({"alertname": "FlightdeckProbeStale", "severity": "ticket", "slo": "probe-freshness", "system": "s9"}, False),
 ]
 
 # Nothing scraped anywhere: every ticket is explained, the watchdog still is not silenced.

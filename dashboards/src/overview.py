@@ -1,7 +1,8 @@
 """flightdeck / service overview: one system (or a few), API and ingest side by side, for the
 on-call engineer first. Row by row: health at a glance, the API (RED by route, micro-cache),
-readiness and overload protection, ingest, dead letters, the database pool (USE) and builds, and
-the Google Cloud row (Pub/Sub subscription and Cloud SQL, from Cloud Monitoring).
+readiness and overload protection, freshness (the worker's lag next to the black-box probe),
+ingest, dead letters, the database pool (USE) and builds, and the Google Cloud row (Pub/Sub
+subscription and Cloud SQL, from Cloud Monitoring).
 """
 
 from common import (BYTES, COUNT, NONE, OPS, RATE, RATIO, REQPS, SECONDS, SYSTEM, api_red, dashboard, pool_use, q,
@@ -11,6 +12,10 @@ UID = "flightdeck-overview"
 HTTP = "http_server_request_duration_seconds"
 V1 = f'{SYSTEM},route=~"/v1/.*"'
 MESSAGES = "flightdeck_ingest_messages_total"
+PROBE_RUNS = "flightdeck_probe_runs_total"
+PROBE_FRESHNESS = "flightdeck_probe_freshness_seconds"
+# The 10 s bucket in both spellings (Prometheus 3 stores le="10" as le="10.0").
+LE_10 = 'le=~"10|10\\\\.0"'
 
 
 def percentiles(metric, by="", quantiles=(0.5, 0.9, 0.99), selector=SYSTEM):
@@ -100,24 +105,63 @@ def protection():
     ]
 
 
+def freshness():
+    """The worker's own lag (white box) next to the probe's publish -> readable time (black box)."""
+    runs = f"sum(rate({PROBE_RUNS}{{{SYSTEM}}}[{RATE}]))"
+    judged = (f'(sum(rate({PROBE_RUNS}{{{SYSTEM},result="timeout"}}[{RATE}])) + '
+              f"sum(rate({PROBE_FRESHNESS}_count{{{SYSTEM}}}[{RATE}])))")
+    return [
+        timeseries_panel("Ingest lag percentiles", "White box: commit time minus publish time per newly stored "
+                         "event, measured by the worker; the freshness SLO line is 10 s. Blind to a stall (nothing "
+                         "commits, nothing is observed) and to the API.", SECONDS,
+                         percentiles("flightdeck_ingest_lag_seconds"),
+                         threshold_lines=True, thresholds=["green", (10, "red")],
+                         runbooks=["FlightdeckIngestLagHigh", slo_runbook("ingest-freshness")]),
+        timeseries_panel("Black-box freshness (probe)", "Black box: from the probe publishing a synthetic event to "
+                         "reading it through the public API (Pub/Sub, ingest, PostgreSQL and the API together); the "
+                         "probe-freshness SLO line is 10 s. Above the ingest lag on the left by the publish call, the "
+                         "API read and up to 100 ms of polling; a gap beyond that is outside the worker. Timed-out "
+                         "probes have no observation: see the success ratio.", SECONDS,
+                         percentiles(PROBE_FRESHNESS), threshold_lines=True, thresholds=["green", (10, "red")],
+                         runbooks=[slo_runbook("probe-freshness")]),
+        timeseries_panel("Probe success ratio", "Share of probe runs whose event was read back through the API "
+                         "before PROBE_TIMEOUT_MS (every run counts, failed publishes included), and the "
+                         "probe-freshness SLI: read back within 10 s / runs that published (objective 99%).", RATIO,
+                         [q(ratio(f'sum(rate({PROBE_RUNS}{{{SYSTEM},result="ok"}}[{RATE}]))', runs), "read back"),
+                          q(f"sum(rate({PROBE_FRESHNESS}_bucket{{{SYSTEM},{LE_10}}}[{RATE}])) / {judged}",
+                            "within 10 s (SLI)")],
+                         width=8, min_val=0, max_val=1, decimals=3, threshold_lines=True,
+                         thresholds=["red", (0.99, "green")], runbooks=[slo_runbook("probe-freshness")]),
+        timeseries_panel("Probe runs by result", "Probe runs per second by result: ok = read back, timeout = "
+                         "published but not readable within PROBE_TIMEOUT_MS (the pipeline), error = the publish "
+                         "itself failed (the probe's credentials, the topic, Pub/Sub).", OPS,
+                         [q(f"sum by (result) (rate({PROBE_RUNS}{{{SYSTEM}}}[{RATE}]))", "{{result}}")],
+                         width=8, runbooks=["FlightdeckProbeStale"]),
+        timeseries_panel("Since last probe read back", "Seconds since the probe last read its event back through "
+                         "the API (about PROBE_INTERVAL_MS while healthy). Above 5 minutes for 5 more opens "
+                         "FlightdeckProbeStale.", SECONDS,
+                         [q(f"time() - max by (instance) (flightdeck_probe_last_success_timestamp_seconds{{{SYSTEM}}})",
+                            "{{instance}}")],
+                         width=8, threshold_lines=True, thresholds=["green", (300, "red")],
+                         runbooks=["FlightdeckProbeStale"]),
+    ]
+
+
 def ingest():
     return [
         timeseries_panel("Ingest throughput by outcome", "Delivered messages per second by outcome: failed = "
                          "released for redelivery (database or dead-letter publish trouble), invalid = bad publisher "
                          "data, duplicate = redeliveries.", OPS,
                          [q(f"sum by (outcome) (rate({MESSAGES}{{{SYSTEM}}}[{RATE}]))", "{{outcome}}")],
-                         runbooks=["FlightdeckIngestStalled", slo_runbook("ingest-success")]),
-        timeseries_panel("Ingest lag percentiles", "Commit time minus publish time per newly stored event; the "
-                         "freshness SLO line is 10 s.", SECONDS, percentiles("flightdeck_ingest_lag_seconds"),
-                         threshold_lines=True, thresholds=["green", (10, "red")],
-                         runbooks=["FlightdeckIngestLagHigh", slo_runbook("ingest-freshness")]),
+                         width=8, runbooks=["FlightdeckIngestStalled", slo_runbook("ingest-success")]),
         timeseries_panel("Batch write time", "Time of the statement that stores a batch: slow database vs "
                          "saturated worker.", SECONDS,
-                         percentiles("flightdeck_ingest_batch_write_seconds", quantiles=(0.5, 0.99))),
+                         percentiles("flightdeck_ingest_batch_write_seconds", quantiles=(0.5, 0.99)), width=8),
         timeseries_panel("Batch size", "Messages per batch and batches per second: batches pinned at "
                          "INGEST_BATCH_MAX mean the worker is saturated.", COUNT,
                          [*percentiles("flightdeck_ingest_batch_size", quantiles=(0.5, 0.99)),
-                          q(f"sum(rate(flightdeck_ingest_batch_size_count{{{SYSTEM}}}[{RATE}]))", "batches/s")]),
+                          q(f"sum(rate(flightdeck_ingest_batch_size_count{{{SYSTEM}}}[{RATE}]))", "batches/s")],
+                         width=8),
         timeseries_panel("Worker paused (database outage)", "1 while the worker has stopped pulling because the "
                          "database is unreachable; messages wait in Pub/Sub instead of being redelivered in a loop.",
                          NONE, [q(f"max by (instance) (flightdeck_ingest_paused{{{SYSTEM}}})", "{{instance}}")],
@@ -207,12 +251,14 @@ def google_cloud():
 def build():
     return dashboard(
         UID, "flightdeck / service overview",
-        "API and ingest of one flightdeck system: rate, errors, latency, freshness, dead letters, saturation "
+        "API and ingest of one flightdeck system: rate, errors, latency, freshness (white box and black box), "
+        "dead letters, saturation "
         "(docs/observability.md 4.2). Generated from dashboards/src/overview.py.",
         ["overview"],
         [("Health at a glance", health()),
          ("API", api()),
          ("Readiness and overload protection", protection()),
+         ("Freshness: white box and black box", freshness()),
          ("Ingest", ingest()),
          ("Dead letters", dead_letters()),
          ("Database pool and builds", database()),

@@ -77,6 +77,21 @@ def build():
                       "severity and SLO.", width=12, height=9),
         alerting_path(height=9),
     ]
+    names = {slo.name for slo in slos}
+    if {"ingest-freshness", "probe-freshness"} <= names:
+        # The same promise measured from inside (the worker's lag at commit) and from outside (a
+        # probe reading its event through the API): a gap between the lines is outside the worker.
+        overview.append(timeseries_panel(
+            "Freshness: white box and black box (1h)",
+            "Good ratio over the last hour of ingest-freshness (the worker's lag, measured at commit) and "
+            "probe-freshness (a synthetic event read back through the public API), both 99% within 10 s. The "
+            "black box is lower when the loss is outside the worker: Pub/Sub delivery, a stall that commits "
+            "nothing, an API that does not serve what was committed.", RATIO,
+            [q(f'1 - slo:sli_error:ratio_rate1h{{slo="ingest-freshness",{SYSTEM}}}', "white box (ingest lag) {{system}}"),
+             q(f'1 - slo:sli_error:ratio_rate1h{{slo="probe-freshness",{SYSTEM}}}', "black box (probe) {{system}}"),
+             q('slo:objective:ratio{slo="probe-freshness"}', "objective")],
+            width=24, height=7, decimals=3,
+            runbooks=[slo_runbook("probe-freshness"), slo_runbook("ingest-freshness")]))
     return dashboard(
         UID, "flightdeck / SLOs",
         f"The {len(slos)} SLOs of slo/specs from the generated rules of slo/_gen: SLI, error budget and burn "

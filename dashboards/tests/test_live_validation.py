@@ -1,10 +1,10 @@
 """Live validation: every dashboard query and every rule, evaluated on real data.
 
 Starts the real pipeline on a fresh database and fresh Pub/Sub names (pubsub-setup, migrate,
-ingest, serve, a publisher at 200 events/s with 2% poison messages), drives API traffic with an
-API key (400s and 404s included) and without one (401s), and a real Prometheus that scrapes both
-metrics ports every second with the `system` label and loads every rule file (alerts/rules and
-slo/_gen). Then:
+ingest, serve, a publisher at 200 events/s with 2% poison messages, the black-box probe every
+second), drives API traffic with an API key (400s and 404s included) and without one (401s), and
+a real Prometheus that scrapes the three metrics ports every second with the `system` label and
+loads every rule file (alerts/rules and slo/_gen). Then:
 
 - every loaded rule evaluates with health "ok";
 - every query of every dashboard, variables substituted, evaluates without error and returns a
@@ -44,6 +44,8 @@ SYSTEM = "flightdeck-local"
 PROJECT = "flightdeck-local"
 # Seconds of traffic before queries are evaluated: $__rate_interval (30s) plus a few scrapes.
 WARM_UP = 36
+# Every run of the probe is in each 30s rate window several times over (production: 10 s).
+PROBE_INTERVAL_MS = "1000"
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +77,17 @@ def live(tmp_path_factory):
     try:
         run([BINARY, "pubsub-setup"], env)
         run([BINARY, "migrate"], env)
-        # One consumer for the traffic; keyless calls are the `_anonymous` consumer.
+        # One consumer for the traffic and the probe; keyless calls are the `_anonymous` consumer.
         api_key = create_api_key(BINARY, env, "live-validation")
         processes.start("ingest", [BINARY, "ingest"], env)
         processes.start("serve", [BINARY, "serve"], env)
         _, ingest_metrics = processes.wait_for_listening("ingest")
         api_http, api_metrics = processes.wait_for_listening("serve")
         wait_keys_loaded(api_metrics)
+        processes.start("probe", [BINARY, "probe"],
+                        {**env, "PROBE_API_URL": f"http://{api_http}", "PROBE_INTERVAL_MS": PROBE_INTERVAL_MS,
+                         "PROBE_API_KEY": api_key})
+        _, probe_metrics = processes.wait_for_listening("probe")
 
         port = free_port()
         config = {
@@ -89,7 +95,8 @@ def live(tmp_path_factory):
             "rule_files": [str(path) for path in rule_files()],
             "scrape_configs": [
                 {"job_name": job, "static_configs": [{"targets": [target], "labels": {"system": SYSTEM}}]}
-                for job, target in (("flightdeck-api", api_metrics), ("flightdeck-ingest", ingest_metrics))
+                for job, target in (("flightdeck-api", api_metrics), ("flightdeck-ingest", ingest_metrics),
+                                    ("flightdeck-probe", probe_metrics))
             ],
         }
         (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
@@ -104,15 +111,17 @@ def live(tmp_path_factory):
         traffic.start()
         started = time.monotonic()
         time.sleep(WARM_UP)
-        # The slowest signals: both targets up, and lag observed (events published and stored).
-        for expr in ('count(up{job=~"flightdeck-api|flightdeck-ingest"} == 1) == 2',
-                     "sum(rate(flightdeck_ingest_lag_seconds_count[30s])) > 0"):
+        # The slowest signals: the three targets up, lag observed (events published and stored) and
+        # probes read back through the API.
+        for expr in ('count(up{job=~"flightdeck-api|flightdeck-ingest|flightdeck-probe"} == 1) == 3',
+                     "sum(rate(flightdeck_ingest_lag_seconds_count[30s])) > 0",
+                     "sum(rate(flightdeck_probe_freshness_seconds_count[30s])) > 0"):
             while not prometheus.finite(expr):
                 if time.monotonic() - started > WARM_UP + 30:
                     pytest.fail(f"no data for {expr} after {WARM_UP + 30}s; logs in {tmp}")
                 time.sleep(1)
         # What this build exposes: a declared not-yet-exported metric it exposes must have data.
-        exposed = exposed_metrics(api_metrics) | exposed_metrics(ingest_metrics)
+        exposed = exposed_metrics(api_metrics) | exposed_metrics(ingest_metrics) | exposed_metrics(probe_metrics)
         yield prometheus, traffic, exposed
     finally:
         if traffic:
