@@ -27,6 +27,21 @@ def test_pages_are_grouped_per_alert_and_system():
     assert {"alertname", "system"} <= set(route("page")["group_by"])
 
 
+def test_tickets_are_grouped_per_consumer_too():
+    assert {"alertname", "system", "consumer"} <= set(route("ticket")["group_by"])
+
+
+def test_two_throttled_consumers_of_one_system_are_two_tickets(alertmanager):  # noqa: F811
+    tickets = [{"alertname": "FlightdeckConsumerThrottled", "severity": "ticket", "system": "s7", "consumer": name}
+               for name in ("acme", "initech")]
+    requests.post(f"{alertmanager}/api/v2/alerts", json=[{"labels": t} for t in tickets],
+                  timeout=5).raise_for_status()
+    groups = requests.get(f"{alertmanager}/api/v2/alerts/groups", timeout=5).json()
+    consumers = [g["labels"].get("consumer") for g in groups
+                 if g["labels"].get("alertname") == "FlightdeckConsumerThrottled"]
+    assert sorted(consumers) == ["acme", "initech"], groups
+
+
 def test_the_watchdog_has_its_own_route_first_and_repeats_every_few_minutes():
     first = CONFIG["route"]["routes"][0]
     assert first["receiver"] == "watchdog" and first["matchers"] == ['alertname="Watchdog"']

@@ -1,17 +1,19 @@
 """flightdeck / service overview: one system (or a few), API and ingest side by side, for the
 on-call engineer first. Row by row: health at a glance, the API (RED by route, micro-cache),
-readiness and overload protection, freshness (the worker's lag next to the black-box probe),
-ingest, dead letters, the database pool (USE) and builds, and the Google Cloud row (Pub/Sub
-subscription and Cloud SQL, from Cloud Monitoring).
+consumers (per API key, with a `consumer` variable), readiness and overload protection, freshness
+(the worker's lag next to the black-box probe), ingest, dead letters, the database pool (USE) and
+builds, and the Google Cloud row (Pub/Sub subscription and Cloud SQL, from Cloud Monitoring).
 """
 
-from common import (BYTES, COUNT, NONE, OPS, RATE, RATIO, REQPS, SECONDS, SYSTEM, api_red, dashboard, pool_use, q,
-                    ratio, slo_runbook, stat_panel, table_panel, timeseries_panel)
+from common import (BYTES, COUNT, NONE, OPS, RATE, RATIO, REQPS, SECONDS, SYSTEM, api_red, consumer_variable,
+                    dashboard, pool_use, q, ratio, slo_runbook, stat_panel, table_panel, timeseries_panel)
 
 UID = "flightdeck-overview"
 HTTP = "http_server_request_duration_seconds"
 V1 = f'{SYSTEM},route=~"/v1/.*"'
 MESSAGES = "flightdeck_ingest_messages_total"
+CONSUMER_REQUESTS = "flightdeck_api_consumer_requests_total"
+CONSUMER = f'{SYSTEM},consumer=~"$consumer"'
 PROBE_RUNS = "flightdeck_probe_runs_total"
 PROBE_FRESHNESS = "flightdeck_probe_freshness_seconds"
 # The 10 s bucket in both spellings (Prometheus 3 stores le="10" as le="10.0").
@@ -85,6 +87,48 @@ def api():
                          "size mean the budget is too small for the working set.", OPS,
                          [q(f"sum by (reason) (rate(flightdeck_api_cache_evictions_total{{{SYSTEM}}}[{RATE}]))",
                             "{{reason}}")]),
+    ]
+
+
+def consumers():
+    """Per API key: traffic, throttling, refusals, server errors and latency, for the `consumer` variable."""
+    total = f"sum by (consumer) (rate({CONSUMER_REQUESTS}{{{CONSUMER}}}[{RATE}]))"
+
+    def answered(status):
+        return f'sum by (consumer) (rate({CONSUMER_REQUESTS}{{{CONSUMER},status_code=~"{status}"}}[{RATE}]))'
+
+    return [
+        timeseries_panel("Requests by consumer", "Requests per second by consumer: the API key's name, _other for "
+                         "keys past API_CONSUMER_LABEL_LIMIT, _anonymous for requests without a valid key (missing, "
+                         "unknown or revoked: all 401). Quotas are per key and per API instance.", REQPS,
+                         [q(total, "{{consumer}}")], width=8),
+        timeseries_panel("Throttled (429) by consumer", "Requests per second refused with 429 because the consumer "
+                         "went past its key's quota (rate and burst, enforced in each API instance). The edge's own "
+                         "throttle (Cloud Armor) answers before the API and is not counted here.", REQPS,
+                         [q(f"{answered('429')} or {total} * 0", "{{consumer}}")], width=8,
+                         runbooks=["FlightdeckConsumerThrottled"]),
+        timeseries_panel("Throttled share by consumer", "Share of each consumer's requests answered 429. Above 10% "
+                         "for 30 minutes, with at least 200 requests in 10 minutes, opens FlightdeckConsumerThrottled. "
+                         "429s are the client's: they never spend the availability budget.", RATIO,
+                         [q(ratio(answered("429"), total), "{{consumer}}")], width=8, min_val=0, max_val=1,
+                         threshold_lines=True, thresholds=["green", (0.1, "red")],
+                         runbooks=["FlightdeckConsumerThrottled"]),
+        timeseries_panel("Unauthorized (401) by consumer", "Requests per second refused for a missing, unknown or "
+                         "revoked key. They all read _anonymous (a key has a name only once it is valid): a rise "
+                         "right after a revocation is that consumer still sending the old key.", REQPS,
+                         [q(f"{answered('401')} or {total} * 0", "{{consumer}}")], width=8),
+        timeseries_panel("Server error ratio by consumer", "Share of each consumer's requests answered with a 5xx: "
+                         "one consumer alone means its query shapes fail (or its calls reach a sick instance); every "
+                         "consumer means the API does (availability SLO).", RATIO,
+                         [q(ratio(answered("5.."), total), "{{consumer}}")], width=8,
+                         runbooks=[slo_runbook("api-availability")]),
+        timeseries_panel("p99 latency by consumer", "99th percentile of request duration by consumer, throttled and "
+                         "refused answers included (they are fast); the latency SLO line is 250 ms.", SECONDS,
+                         [q(f"histogram_quantile(0.99, sum by (consumer, le) (rate("
+                            f"flightdeck_api_consumer_request_duration_seconds_bucket{{{CONSUMER}}}[{RATE}])))",
+                            "{{consumer}}")],
+                         width=8, threshold_lines=True, thresholds=["green", (0.25, "red")],
+                         runbooks=[slo_runbook("api-latency")]),
     ]
 
 
@@ -251,16 +295,18 @@ def google_cloud():
 def build():
     return dashboard(
         UID, "flightdeck / service overview",
-        "API and ingest of one flightdeck system: rate, errors, latency, freshness (white box and black box), "
-        "dead letters, saturation "
+        "API and ingest of one flightdeck system: rate, errors, latency, consumers, freshness (white box and "
+        "black box), dead letters, saturation "
         "(docs/observability.md 4.2). Generated from dashboards/src/overview.py.",
         ["overview"],
         [("Health at a glance", health()),
          ("API", api()),
+         ("Consumers", consumers()),
          ("Readiness and overload protection", protection()),
          ("Freshness: white box and black box", freshness()),
          ("Ingest", ingest()),
          ("Dead letters", dead_letters()),
          ("Database pool and builds", database()),
-         ("Google Cloud: Pub/Sub subscription and Cloud SQL", google_cloud(), True)])
+         ("Google Cloud: Pub/Sub subscription and Cloud SQL", google_cloud(), True)],
+        variables=[consumer_variable()])
 
