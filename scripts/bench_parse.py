@@ -89,7 +89,8 @@ def report(results_path, doc_path):
     rss = {r["process"]: r["kb"] for r in rows if r["kind"] == "rss"}
     e2e = [r for r in rows if r["kind"] == "e2e"]
     lines = [f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs "
-             f"({platform.machine()}), release build, 50 connections, `make bench`.", ""]
+             f"({platform.machine()}), release build, 50 connections, "
+             f"{os.environ.get('BENCH_SECONDS', '10')} s per measurement, `make bench`.", ""]
     lines += ["### API (uncached) next to pgbench running the same SQL", "",
               "| Endpoint | API req/s | p50 ms | p99 ms | pgbench tps | p50 ms | p99 ms | API / pgbench | Target |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
