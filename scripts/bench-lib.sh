@@ -42,6 +42,26 @@ delete_subscription() {
   curl -fsS -X DELETE "http://$PUBSUB_EMULATOR_HOST/v1/projects/$GOOGLE_CLOUD_PROJECT/subscriptions/$1" >/dev/null
 }
 
+# serve_variant NAME [ENV=VALUE...]: one more serve on the pipeline's database with those
+# settings; sets VARIANT_HTTP and VARIANT_METRICS (addresses) once it has loaded its API keys.
+serve_variant() {
+  local name=$1
+  shift
+  pipeline_spawn "$name" serve "$@"
+  read -r VARIANT_HTTP VARIANT_METRICS < <(listen_addr "$RUN_DIR/$PIPELINE_ID-$name.log")
+  [[ " $* " == *" API_AUTH=off "* ]] || wait_keys_loaded "http://$VARIANT_METRICS/metrics"
+}
+
+# hot_reads: records the cached feed and the bare axum ceiling (with the caller's `record`).
+hot_reads() {
+  serve_variant cached API_CACHE_TTL_MS=1000
+  record "$(wrk_json api_events_cached "http://$VARIANT_HTTP/v1/events?limit=50")"
+  "$CARGO_TARGET_DIR/release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
+  pipeline_pids+=("$!")
+  for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
+  record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
+}
+
 FEED_COLUMNS="event_id, flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at"
 
 # feed_sql DIR: DIR/events.sql, the first page of /v1/events?limit=50 as the API queries it.

@@ -38,12 +38,11 @@ flight=$(psql "$PIPELINE_DB_URL" -Atc "SELECT flight_id FROM flights ORDER BY up
 today=$(date -u +%F)
 week_ago=$(date -u -d '6 days ago' +%F)
 sqldir=$(mktemp -d)
-cols=$FEED_COLUMNS
 feed_sql "$sqldir"
-echo "SELECT $cols FROM flight_events WHERE origin = 'SCL' AND status = 'departed' ORDER BY event_time DESC, event_id DESC LIMIT 21;" >"$sqldir/filtered.sql"
+echo "SELECT $FEED_COLUMNS FROM flight_events WHERE origin = 'SCL' AND status = 'departed' ORDER BY event_time DESC, event_id DESC LIMIT 21;" >"$sqldir/filtered.sql"
 cat >"$sqldir/flight.sql" <<SQL
 SELECT flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, updated_at FROM flights WHERE flight_id = '$flight';
-SELECT $cols FROM flight_events WHERE flight_id = '$flight' ORDER BY event_time DESC, event_id DESC LIMIT 21;
+SELECT $FEED_COLUMNS FROM flight_events WHERE flight_id = '$flight' ORDER BY event_time DESC, event_id DESC LIMIT 21;
 SQL
 cat >"$sqldir/stats.sql" <<SQL
 SELECT (scheduled_departure AT TIME ZONE 'UTC')::date AS day, count(*), count(*) FILTER (WHERE status IN ('departed','arrived')), count(*) FILTER (WHERE status = 'cancelled'), count(*) FILTER (WHERE status IN ('departed','arrived') AND coalesce(delay_minutes, 0) <= 15), avg(coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived'))::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived')) FROM flights WHERE origin = 'SCL' AND scheduled_departure >= '$week_ago' AND scheduled_departure < '$today'::date + 1 GROUP BY 1 ORDER BY 1;
@@ -60,21 +59,11 @@ serve_pid=${pipeline_pids[1]}
 record "{\"kind\":\"rss\",\"process\":\"serve\",\"kb\":$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")}"
 
 log "cost of the API key check: the same uncached feed with API_AUTH=off"
-PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=0 API_AUTH=off "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-noauth.log" 2>&1 &
-pipeline_pids+=("$!")
-read -r noauth_http _ < <(listen_addr "$RUN_DIR/$PIPELINE_ID-noauth.log")
-record "$(wrk_json api_events_noauth "http://$noauth_http/v1/events?limit=50")"
+serve_variant noauth API_CACHE_TTL_MS=0 API_AUTH=off
+record "$(wrk_json api_events_noauth "http://$VARIANT_HTTP/v1/events?limit=50")"
 
 log "cached API vs bare axum"
-PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=1000 "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-cached.log" 2>&1 &
-pipeline_pids+=("$!")
-read -r cached_http cached_metrics < <(listen_addr "$RUN_DIR/$PIPELINE_ID-cached.log")
-wait_keys_loaded "http://$cached_metrics/metrics"
-record "$(wrk_json api_events_cached "http://$cached_http/v1/events?limit=50")"
-"$release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
-pipeline_pids+=("$!")
-for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
-record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
+hot_reads
 
 log "overload: about 3x the measured capacity offered, uncached; shed ratio and admitted p99"
 # wrk is a closed loop: a shed answer comes back at once and its connection would fire again,
@@ -85,10 +74,8 @@ overload_connections=$((in_flight * 4))
 capacity=$(python3 -c "import json; print(next(json.loads(l)['rps'] for l in open('$results') if '\"api_events\"' in l))")
 delay_ms=$(python3 -c "print(max(1, round($overload_connections * 1000 / (3 * $capacity))))")
 echo "function delay() return $delay_ms end" >"$RUN_DIR/overload-delay.lua"
-PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=0 HTTP_MAX_IN_FLIGHT=$in_flight "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-overload.log" 2>&1 &
-pipeline_pids+=("$!")
-read -r overload_http overload_metrics < <(listen_addr "$RUN_DIR/$PIPELINE_ID-overload.log")
-wait_keys_loaded "http://$overload_metrics/metrics"
+serve_variant overload API_CACHE_TTL_MS=0 HTTP_MAX_IN_FLIGHT=$in_flight
+overload_http=$VARIANT_HTTP overload_metrics=$VARIANT_METRICS
 curl -fsS "http://$overload_metrics/metrics" >"$RUN_DIR/overload-before.txt"
 record "$(CONNECTIONS=$overload_connections wrk_json api_overload "http://$overload_http/v1/events?limit=50" "$RUN_DIR/overload-delay.lua")"
 curl -fsS "http://$overload_metrics/metrics" >"$RUN_DIR/overload-after.txt"

@@ -41,15 +41,7 @@ record "$(wrk_json api_events "$API_URL/v1/events?limit=50")"
 record "$(pgbench_json sql_events "$sqldir/events.sql")"
 
 log "hot reads: cached API next to a bare axum server"
-PORT=0 METRICS_PORT=0 API_CACHE_TTL_MS=1000 "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-cached.log" 2>&1 &
-pipeline_pids+=("$!")
-read -r cached_http cached_metrics < <(listen_addr "$RUN_DIR/$PIPELINE_ID-cached.log")
-wait_keys_loaded "http://$cached_metrics/metrics"
-record "$(wrk_json api_events_cached "http://$cached_http/v1/events?limit=50")"
-"$CARGO_TARGET_DIR/release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
-pipeline_pids+=("$!")
-for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
-record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
+hot_reads
 
 log "batch writer next to binary COPY (30,000 rows)"
 record "{\"kind\":\"sink\",\"result\":$(DATABASE_URL="$PIPELINE_DB_URL" "$CARGO_TARGET_DIR/release/examples/bench_sink" 30000)}"

@@ -83,22 +83,22 @@ pub async fn authenticate(
     if OPEN_PATHS.contains(&request.uri().path()) {
         return next.run(request).await;
     }
-    let started = Instant::now();
+    let mut record = ConsumerRequest {
+        consumer: ANONYMOUS.into(),
+        started: Instant::now(),
+        status: None,
+    };
     let verdict = match access.mode {
         AuthMode::Off => None,
         AuthMode::Required => Some(access.ring.check(presented_key(request.headers()))),
     };
-    let (consumer, response) = match verdict {
-        None => (ANONYMOUS.into(), next.run(request).await),
-        Some(Verdict::Missing) => (ANONYMOUS.into(), ApiError::MissingKey.into_response()),
-        Some(Verdict::Invalid) => (ANONYMOUS.into(), ApiError::InvalidKey.into_response()),
-        Some(Verdict::Unavailable) => (ANONYMOUS.into(), ApiError::KeysUnavailable.into_response()),
+    let response = match verdict {
+        None => next.run(request).await,
+        Some(Verdict::Missing) => ApiError::MissingKey.into_response(),
+        Some(Verdict::Invalid) => ApiError::InvalidKey.into_response(),
+        Some(Verdict::Unavailable) => ApiError::KeysUnavailable.into_response(),
         Some(Verdict::Admitted(consumer, decision)) => {
-            let mut record = ConsumerRequest {
-                consumer: consumer.label.clone(),
-                started,
-                status: None,
-            };
+            record.consumer = consumer.label.clone();
             let mut response = match decision {
                 Decision::Allowed { .. } => next.run(request).await,
                 Decision::Throttled { retry_after } => ApiError::OverQuota {
@@ -109,15 +109,10 @@ pub async fn authenticate(
             let headers = response.headers_mut();
             set(headers, RATELIMIT_POLICY, consumer.limits.policy_header());
             set(headers, RATELIMIT, consumer.limits.state_header(decision));
-            record.status = Some(response.status().as_u16());
-            return response;
+            response
         }
     };
-    drop(ConsumerRequest {
-        consumer,
-        started,
-        status: Some(response.status().as_u16()),
-    });
+    record.status = Some(response.status().as_u16());
     response
 }
 

@@ -2,7 +2,7 @@
 //! per-key quotas (429 with Retry-After and RateLimit headers), secrets kept out of logs and
 //! listings, and per-consumer metrics.
 
-use crate::support::{App, Harness, app::bearer, eventually, metrics};
+use crate::support::{App, Harness, app::keyed_client, eventually, metrics};
 use std::time::{Duration, Instant};
 
 async fn migrated_api(overrides: &[(&str, &str)]) -> (Harness, App) {
@@ -96,10 +96,7 @@ async fn data_needs_a_valid_key_and_probes_and_the_description_do_not() {
 async fn a_revoked_key_is_refused_within_the_refresh_interval() {
     let (h, api) = migrated_api(&[]).await;
     let key = h.create_key("leaving", 100, 100).await;
-    let client = reqwest::Client::builder()
-        .default_headers(bearer(&key))
-        .build()
-        .unwrap();
+    let client = keyed_client(&key);
     let url = format!("{}/v1/events?limit=1", api.http);
     eventually("the new key is loaded", Duration::from_secs(5), || async {
         (client.get(&url).send().await.unwrap().status() == 200).then_some(())
@@ -123,10 +120,7 @@ async fn a_revoked_key_is_refused_within_the_refresh_interval() {
 
 /// Requests `key` sends before its first 429, and that 429.
 async fn until_throttled(api: &App, key: &str) -> (u32, Duration, reqwest::Response) {
-    let client = reqwest::Client::builder()
-        .default_headers(bearer(key))
-        .build()
-        .unwrap();
+    let client = keyed_client(key);
     let started = Instant::now();
     for admitted in 0..1_000 {
         let response = client

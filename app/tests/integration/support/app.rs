@@ -65,10 +65,7 @@ impl App {
 
     /// Sends `key` (as `Authorization: Bearer`) with every request of `get` and `client`.
     pub fn with_key(mut self, key: String) -> Self {
-        self.client = reqwest::Client::builder()
-            .default_headers(bearer(&key))
-            .build()
-            .expect("client");
+        self.client = keyed_client(&key);
         self.key = Some(key);
         self
     }
@@ -168,6 +165,14 @@ pub fn bearer(key: &str) -> reqwest::header::HeaderMap {
         format!("Bearer {key}").parse().expect("header value"),
     );
     headers
+}
+
+/// A client that sends `key` with every request.
+pub fn keyed_client(key: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .default_headers(bearer(key))
+        .build()
+        .expect("client")
 }
 
 async fn collect<R: tokio::io::AsyncRead + Unpin>(
