@@ -1,6 +1,7 @@
 //! Micro-cache for hot reads: bounded staleness (TTL), bounded memory (a byte budget), and one
 //! database query per key per TTL (concurrent misses coalesce).
 
+use super::compression::{self, Coding};
 use super::error::ApiError;
 use crate::db::queries::{EventFilter, FeedPosition};
 use crate::telemetry::metrics::{CACHE_BYTES, CACHE_EVICTIONS, CACHE_REQUESTS};
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -41,11 +42,32 @@ impl CacheKey {
     }
 }
 
-/// A serialized response body and its strong entity tag.
+/// A serialized response body, its strong entity tag, and its compressed variants, made on
+/// first use and shared by every copy (a hot page is compressed once per TTL).
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub body: Bytes,
     pub etag: HeaderValue,
+    variants: Arc<[OnceLock<Option<Variant>>; 3]>,
+}
+
+/// A compressed body and its entity tag (the identity tag with the coding appended).
+#[derive(Debug, Clone)]
+struct Variant {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+/// What goes on the wire for one request: the body in the negotiated coding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Representation {
+    pub body: Bytes,
+    pub etag: HeaderValue,
+    /// `None`: identity (no coding asked for, body under `compression::MIN_BYTES`, or a
+    /// compressed body that would not be smaller).
+    pub coding: Option<Coding>,
+    /// The identity tag: a client holding any coding of this body has a current copy.
+    pub identity_etag: HeaderValue,
 }
 
 impl Cached {
@@ -53,7 +75,49 @@ impl Cached {
         let hash = xxhash_rust::xxh3::xxh3_128(&body);
         let etag =
             HeaderValue::from_str(&format!("\"{hash:032x}\"")).expect("hex is a valid header");
-        Self { body, etag }
+        Self {
+            body,
+            etag,
+            variants: Arc::default(),
+        }
+    }
+
+    /// The body in `coding` and the bytes compressed by this call (0 when the variant existed).
+    pub fn represent(&self, coding: Option<Coding>) -> (Representation, usize) {
+        let identity = || Representation {
+            body: self.body.clone(),
+            etag: self.etag.clone(),
+            coding: None,
+            identity_etag: self.etag.clone(),
+        };
+        let Some(coding) = coding.filter(|_| self.body.len() >= compression::MIN_BYTES) else {
+            return (identity(), 0);
+        };
+        let mut added = 0;
+        let variant = self.variants[coding.index()].get_or_init(|| {
+            let body = coding.compress(&self.body);
+            (body.len() < self.body.len()).then(|| {
+                added = body.len();
+                let tag = self.etag.to_str().expect("hex");
+                let etag = HeaderValue::from_str(&format!(
+                    "{}-{}\"",
+                    &tag[..tag.len() - 1],
+                    coding.token()
+                ))
+                .expect("hex and a token");
+                Variant { body, etag }
+            })
+        });
+        let representation = match variant {
+            Some(variant) => Representation {
+                body: variant.body.clone(),
+                etag: variant.etag.clone(),
+                coding: Some(coding),
+                identity_etag: self.etag.clone(),
+            },
+            None => identity(),
+        };
+        (representation, added)
     }
 }
 
@@ -165,35 +229,45 @@ impl ApiCache {
         self.trim(&mut entries);
     }
 
-    /// Returns the cached response for `key` or runs `load` once for all concurrent callers.
-    pub async fn get_or_load<F, Fut>(&self, key: CacheKey, load: F) -> Result<Cached, ApiError>
+    /// Returns the cached response for `key` in `coding` or runs `load` once for all concurrent
+    /// callers. A variant compressed here is charged to the entry's bytes.
+    pub async fn get_or_load<F, Fut>(
+        &self,
+        key: CacheKey,
+        coding: Option<Coding>,
+        load: F,
+    ) -> Result<Representation, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, ApiError>>,
     {
         if self.ttl.is_zero() || self.max_bytes == 0 {
-            return load().await.map(Cached::new);
+            return Ok(Cached::new(load().await?).represent(coding).0);
         }
         let cache = key.label();
         let (slot, created) = self.slot(&key);
-        if let Some(cached) = slot.get() {
-            metrics::counter!(CACHE_REQUESTS, "cache" => cache, "result" => "hit").increment(1);
-            return Ok(cached.clone());
+        let (cached, result) = if let Some(cached) = slot.get() {
+            (cached.clone(), "hit")
+        } else {
+            let mut loaded_here = false;
+            let cached = slot
+                .get_or_try_init(|| {
+                    loaded_here = true;
+                    async { load().await.map(Cached::new) }
+                })
+                .await?
+                .clone();
+            if loaded_here {
+                self.charge(&key, created, cached.body.len());
+            }
+            (cached, if loaded_here { "miss" } else { "coalesced" })
+        };
+        let (representation, compressed) = cached.represent(coding);
+        if compressed > 0 {
+            self.charge(&key, created, compressed);
         }
-        let mut loaded_here = false;
-        let cached = slot
-            .get_or_try_init(|| {
-                loaded_here = true;
-                async { load().await.map(Cached::new) }
-            })
-            .await?
-            .clone();
-        if loaded_here {
-            self.charge(&key, created, cached.body.len());
-        }
-        let result = if loaded_here { "miss" } else { "coalesced" };
         metrics::counter!(CACHE_REQUESTS, "cache" => cache, "result" => result).increment(1);
-        Ok(cached)
+        Ok(representation)
     }
 }
 
@@ -223,7 +297,7 @@ mod tests {
             let (cache, loads) = (cache.clone(), loads.clone());
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_load(key(1), || async move {
+                    .get_or_load(key(1), None, || async move {
                         loads.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         Ok(Bytes::from_static(b"v"))
@@ -243,25 +317,41 @@ mod tests {
     async fn entries_expire_after_the_ttl_and_errors_are_not_cached() {
         let cache = ApiCache::new(Duration::from_millis(30), 1 << 20);
         assert_eq!(
-            cache.get_or_load(key(1), body("a")).await.unwrap().body,
+            cache
+                .get_or_load(key(1), None, body("a"))
+                .await
+                .unwrap()
+                .body,
             "a"
         );
         tokio::time::advance(Duration::from_millis(29)).await;
         assert_eq!(
-            cache.get_or_load(key(1), body("b")).await.unwrap().body,
+            cache
+                .get_or_load(key(1), None, body("b"))
+                .await
+                .unwrap()
+                .body,
             "a"
         );
         tokio::time::advance(Duration::from_millis(1)).await;
         assert_eq!(
-            cache.get_or_load(key(1), body("c")).await.unwrap().body,
+            cache
+                .get_or_load(key(1), None, body("c"))
+                .await
+                .unwrap()
+                .body,
             "c"
         );
         let failed = cache
-            .get_or_load(key(2), || async { Err(ApiError::Timeout) })
+            .get_or_load(key(2), None, || async { Err(ApiError::Timeout) })
             .await;
         assert!(failed.is_err());
         assert_eq!(
-            cache.get_or_load(key(2), body("d")).await.unwrap().body,
+            cache
+                .get_or_load(key(2), None, body("d"))
+                .await
+                .unwrap()
+                .body,
             "d"
         );
     }
@@ -272,17 +362,25 @@ mod tests {
         let per_entry = ENTRY_OVERHEAD + BODY.len();
         let cache = ApiCache::new(Duration::from_secs(60), per_entry * 10);
         for n in 0..1_000 {
-            cache.get_or_load(key(n), body(BODY)).await.unwrap();
+            cache.get_or_load(key(n), None, body(BODY)).await.unwrap();
             assert!(cache.bytes() <= per_entry * 10, "{} bytes", cache.bytes());
         }
         assert_eq!(cache.bytes(), per_entry * 10);
         // The newest key is still cached, the oldest was evicted.
         assert_eq!(
-            cache.get_or_load(key(999), body("new")).await.unwrap().body,
+            cache
+                .get_or_load(key(999), None, body("new"))
+                .await
+                .unwrap()
+                .body,
             BODY
         );
         assert_eq!(
-            cache.get_or_load(key(0), body("new")).await.unwrap().body,
+            cache
+                .get_or_load(key(0), None, body("new"))
+                .await
+                .unwrap()
+                .body,
             "new"
         );
     }
@@ -290,10 +388,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn expired_entries_release_their_bytes() {
         let cache = ApiCache::new(Duration::from_millis(10), 1 << 20);
-        cache.get_or_load(key(1), body("abc")).await.unwrap();
+        cache.get_or_load(key(1), None, body("abc")).await.unwrap();
         assert_eq!(cache.bytes(), ENTRY_OVERHEAD + 3);
         tokio::time::advance(Duration::from_millis(10)).await;
-        cache.get_or_load(key(2), body("de")).await.unwrap();
+        cache.get_or_load(key(2), None, body("de")).await.unwrap();
         assert_eq!(cache.bytes(), ENTRY_OVERHEAD + 2);
     }
 
@@ -301,13 +399,75 @@ mod tests {
     async fn zero_ttl_disables_caching() {
         let cache = ApiCache::new(Duration::ZERO, 1 << 20);
         assert_eq!(
-            cache.get_or_load(key(1), body("a")).await.unwrap().body,
+            cache
+                .get_or_load(key(1), None, body("a"))
+                .await
+                .unwrap()
+                .body,
             "a"
         );
         assert_eq!(
-            cache.get_or_load(key(1), body("b")).await.unwrap().body,
+            cache
+                .get_or_load(key(1), None, body("b"))
+                .await
+                .unwrap()
+                .body,
             "b"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_compressed_variant_is_made_once_and_charged_to_its_entry() {
+        let json = serde_json::to_string(&vec!["flight LA800 delayed"; 200]).unwrap();
+        let plain = json.len();
+        let cache = ApiCache::new(Duration::from_secs(60), 1 << 20);
+        let loads = AtomicUsize::new(0);
+        let load = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            Ok(Bytes::from(json.clone()))
+        };
+        let first = cache
+            .get_or_load(key(1), Some(Coding::Zstd), load)
+            .await
+            .unwrap();
+        assert_eq!(first.coding, Some(Coding::Zstd));
+        assert_eq!(zstd::decode_all(&first.body[..]).unwrap(), json.as_bytes());
+        assert_ne!(first.etag, first.identity_etag);
+        assert_eq!(cache.bytes(), ENTRY_OVERHEAD + plain + first.body.len());
+        let again = cache
+            .get_or_load(key(1), Some(Coding::Zstd), load)
+            .await
+            .unwrap();
+        assert_eq!((again.body, again.etag), (first.body.clone(), first.etag));
+        let identity = cache.get_or_load(key(1), None, load).await.unwrap();
+        assert_eq!((identity.body.len(), identity.coding), (plain, None));
+        assert_eq!(identity.etag, first.identity_etag);
+        assert_eq!(cache.bytes(), ENTRY_OVERHEAD + plain + first.body.len());
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn small_or_incompressible_bodies_go_out_as_they_are() {
+        let small = Cached::new(Bytes::from_static(b"{\"items\":[]}"));
+        assert_eq!(
+            small.represent(Some(Coding::Gzip)),
+            (small.represent(None).0, 0)
+        );
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                // xorshift64: bytes without structure for any compressor to find.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let noisy = Cached::new(Bytes::from(noise));
+        for coding in Coding::ALL {
+            let (representation, added) = noisy.represent(Some(coding));
+            assert_eq!((representation.coding, added), (None, 0), "{coding:?}");
+        }
     }
 
     #[test]

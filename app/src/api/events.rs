@@ -1,10 +1,11 @@
 //! GET /v1/events: the newest-first feed with filters and keyset pagination.
 
 use super::cache::CacheKey;
+use super::compression::Coding;
 use super::error::{ApiError, Problem};
 use super::params::{Params, is_flight_id, is_iata};
 use super::{ApiContext, conditional_json, cursor};
-use crate::db::queries::{self, EventFilter, FeedPosition, StoredEvent};
+use crate::db::queries::{self, EventFilter, StoredEvent};
 use crate::domain::FlightStatus;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -80,18 +81,22 @@ pub async fn list_events(
     };
     let cached = context
         .cache
-        .get_or_load(key, || async {
+        .get_or_load(key, Coding::negotiate(&headers), || async {
             let client = crate::db::checkout(&context.pool).await?;
-            let (items, has_more) = queries::list_events(&client, &filter, after, limit).await?;
-            let next_cursor = has_more.then(|| items.last()).flatten().map(|last| {
-                cursor::encode(FeedPosition {
-                    event_time: last.event.event_time,
-                    event_id: last.event.event_id,
-                })
-            });
-            Ok(serde_json::to_vec(&EventPage { items, next_cursor })
-                .map_err(anyhow::Error::from)?
-                .into())
+            let mut body = Vec::new();
+            body.extend_from_slice(b"{\"items\":");
+            let next = queries::list_events_json(&client, &filter, after, limit, &mut body).await?;
+            body.extend_from_slice(b",\"next_cursor\":");
+            match next {
+                // base64url needs no escaping.
+                Some(position) => {
+                    body.push(b'"');
+                    body.extend_from_slice(cursor::encode(position).as_bytes());
+                    body.extend_from_slice(b"\"}");
+                }
+                None => body.extend_from_slice(b"null}"),
+            }
+            Ok(body.into())
         })
         .await?;
     Ok(conditional_json(&headers, &cached, &context.cache_control))

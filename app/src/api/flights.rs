@@ -1,6 +1,7 @@
 //! GET /v1/flights/{flight_id}: a flight's current state and its latest events.
 
 use super::cache::Cached;
+use super::compression::Coding;
 use super::error::{ApiError, Problem};
 use super::params::is_flight_id;
 use super::{ApiContext, conditional_json};
@@ -69,9 +70,6 @@ pub async fn get_flight(
     // Flights are read fresh on every request: clients revalidate, and an unchanged flight
     // costs them a 304.
     let no_cache = HeaderValue::from_static("no-cache");
-    Ok(conditional_json(
-        &headers,
-        &Cached::new(body.into()),
-        &no_cache,
-    ))
+    let (representation, _) = Cached::new(body.into()).represent(Coding::negotiate(&headers));
+    Ok(conditional_json(&headers, &representation, &no_cache))
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod compression;
 pub mod cursor;
 pub mod error;
 pub mod events;
@@ -19,7 +20,7 @@ use crate::health::Readiness;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cache::Cached;
+use cache::Representation;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,39 +70,51 @@ pub fn routes(context: ApiContext) -> Router {
         .with_state(context)
 }
 
-/// True when `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for this header).
-fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+/// True when `If-None-Match` names the representation's tag or the identity tag of the same
+/// body (weak comparison, as RFC 9110 asks for this header): any coding of a current body is
+/// a current copy.
+fn none_match(request: &HeaderMap, representation: &Representation) -> bool {
     let Some(Ok(list)) = request.get(header::IF_NONE_MATCH).map(|v| v.to_str()) else {
         return false;
     };
-    let etag = etag.as_bytes();
+    let tags = [
+        representation.etag.as_bytes(),
+        representation.identity_etag.as_bytes(),
+    ];
     list.split(',')
         .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag).as_bytes() == etag)
+        .any(|tag| tag == "*" || tags.contains(&tag.strip_prefix("W/").unwrap_or(tag).as_bytes()))
 }
 
-/// A 200 JSON response with its `ETag` and `Cache-Control`, or a bodiless 304 when the client
-/// already holds that entity.
+/// A 200 JSON response with its `ETag`, `Cache-Control`, `Vary: Accept-Encoding` and, when
+/// compressed, `Content-Encoding`; or a bodiless 304 when the client already holds that entity.
 pub fn conditional_json(
     request: &HeaderMap,
-    cached: &Cached,
+    representation: &Representation,
     cache_control: &HeaderValue,
 ) -> Response {
-    let mut response = if none_match(request, &cached.etag) {
+    let mut response = if none_match(request, representation) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (
+        let mut response = (
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            cached.body.clone(),
+            representation.body.clone(),
         )
-            .into_response()
+            .into_response();
+        if let Some(coding) = representation.coding {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, coding.header_value());
+        }
+        response
     };
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, cached.etag.clone());
+    headers.insert(header::ETAG, representation.etag.clone());
     headers.insert(header::CACHE_CONTROL, cache_control.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 
@@ -111,18 +124,20 @@ mod tests {
 
     #[test]
     fn if_none_match_accepts_lists_weak_tags_and_the_wildcard() {
-        let cached = Cached::new(bytes::Bytes::from_static(b"{}"));
+        let cached = cache::Cached::new(bytes::Bytes::from_static(b"{}"))
+            .represent(None)
+            .0;
         let tag = cached.etag.to_str().unwrap().to_string();
         let with = |value: &str| {
             let mut headers = HeaderMap::new();
             headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
-            none_match(&headers, &cached.etag)
+            none_match(&headers, &cached)
         };
         assert!(with(&tag));
         assert!(with(&format!("\"other\", W/{tag}")));
         assert!(with("*"));
         assert!(!with("\"other\""));
-        assert!(!none_match(&HeaderMap::new(), &cached.etag));
+        assert!(!none_match(&HeaderMap::new(), &cached));
     }
 
     #[test]

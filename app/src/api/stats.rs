@@ -1,6 +1,7 @@
 //! GET /v1/stats/delays: daily delay statistics for one origin over a date range.
 
 use super::cache::CacheKey;
+use super::compression::Coding;
 use super::error::{ApiError, Problem};
 use super::params::{Params, is_iata};
 use super::{ApiContext, conditional_json};
@@ -83,7 +84,7 @@ pub async fn delays(
     };
     let cached = context
         .cache
-        .get_or_load(key, || async {
+        .get_or_load(key, Coding::negotiate(&headers), || async {
             let client = crate::db::checkout(&context.pool).await?;
             let days = queries::delay_stats(&client, &origin, from, to).await?;
             let stats = DelayStats {

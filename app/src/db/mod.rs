@@ -2,6 +2,7 @@
 
 pub mod apikeys;
 pub mod error;
+pub mod feed_json;
 pub mod migrations;
 pub mod pool;
 pub mod queries;

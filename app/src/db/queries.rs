@@ -108,6 +108,36 @@ fn feed_sql(filter: &EventFilter, after: bool) -> String {
     )
 }
 
+/// Up to `limit + 1` feed rows newest first (the extra row tells whether more follow).
+async fn feed_rows(
+    client: &deadpool_postgres::Client,
+    filter: &EventFilter,
+    after: Option<FeedPosition>,
+    limit: i64,
+) -> Result<Vec<Row>, DbError> {
+    let statement = client
+        .prepare_cached(&feed_sql(filter, after.is_some()))
+        .await?;
+    let status = filter.status.map(FlightStatus::as_str);
+    let fetch = limit + 1;
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::with_capacity(6);
+    if let Some(origin) = &filter.origin {
+        params.push(origin);
+    }
+    if let Some(status) = &status {
+        params.push(status);
+    }
+    if let Some(flight_id) = &filter.flight_id {
+        params.push(flight_id);
+    }
+    if let Some(position) = &after {
+        params.push(&position.event_time);
+        params.push(&position.event_id);
+    }
+    params.push(&fetch);
+    Ok(client.query(&statement, &params).await?)
+}
+
 /// A page of the feed: at most `limit` events newest first, and whether more follow.
 pub async fn list_events(
     client: &deadpool_postgres::Client,
@@ -116,27 +146,7 @@ pub async fn list_events(
     limit: i64,
 ) -> Result<(Vec<StoredEvent>, bool), DbError> {
     async {
-        let statement = client
-            .prepare_cached(&feed_sql(filter, after.is_some()))
-            .await?;
-        let status = filter.status.map(FlightStatus::as_str);
-        let fetch = limit + 1;
-        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::with_capacity(6);
-        if let Some(origin) = &filter.origin {
-            params.push(origin);
-        }
-        if let Some(status) = &status {
-            params.push(status);
-        }
-        if let Some(flight_id) = &filter.flight_id {
-            params.push(flight_id);
-        }
-        if let Some(position) = &after {
-            params.push(&position.event_time);
-            params.push(&position.event_id);
-        }
-        params.push(&fetch);
-        let rows = client.query(&statement, &params).await?;
+        let rows = feed_rows(client, filter, after, limit).await?;
         let has_more = rows.len() as i64 > limit;
         let events = rows
             .iter()
@@ -144,6 +154,41 @@ pub async fn list_events(
             .map(stored_event)
             .collect::<Result<Vec<_>, _>>()?;
         Ok((events, has_more))
+    }
+    .instrument(query_span("list_events"))
+    .await
+}
+
+/// The same page as `list_events`, appended to `out` as the JSON array serde would write for
+/// its events, encoded from the rows without decoding them. Returns the position of the last
+/// event when more follow.
+pub async fn list_events_json(
+    client: &deadpool_postgres::Client,
+    filter: &EventFilter,
+    after: Option<FeedPosition>,
+    limit: i64,
+    out: &mut Vec<u8>,
+) -> Result<Option<FeedPosition>, DbError> {
+    async {
+        let rows = feed_rows(client, filter, after, limit).await?;
+        let page = &rows[..rows.len().min(limit as usize)];
+        out.reserve(2 + page.len() * super::feed_json::EVENT_BYTES);
+        out.push(b'[');
+        for (i, row) in page.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            super::feed_json::write_event(row, out)?;
+        }
+        out.push(b']');
+        if rows.len() as i64 <= limit {
+            return Ok(None);
+        }
+        let last = page.last().expect("limit >= 1");
+        Ok(Some(FeedPosition {
+            event_time: last.try_get(10)?,
+            event_id: last.try_get(0)?,
+        }))
     }
     .instrument(query_span("list_events"))
     .await

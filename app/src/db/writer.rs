@@ -1,8 +1,11 @@
-//! The batch writer: one set-based statement stores new events and moves flight state forward.
+//! The batch writer: a binary COPY into a staging table, then one set-based statement stores new
+//! events and moves flight state forward, in one transaction.
 
 use crate::domain::FlightEvent;
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 /// A decoded event with the Pub/Sub metadata stored beside it.
@@ -13,22 +16,46 @@ pub struct IncomingEvent {
     pub message_id: String,
 }
 
-/// Inserts unseen events (by `event_id`) and upserts each flight's state only when the event
-/// is newer than the state already stored. One statement, so it commits atomically.
+/// Per-session staging table the batch is COPYed into: created on first use in each session,
+/// emptied by every commit, never logged (temporary). The `SET LOCAL` keeps the "already
+/// exists" notice of later batches off the wire.
+const STAGE_SQL: &str = "
+BEGIN;
+SET LOCAL client_min_messages = warning;
+CREATE TEMP TABLE IF NOT EXISTS incoming_events (
+    event_id uuid, flight_id text, airline text, flight_number text, origin text,
+    destination text, status text, scheduled_departure timestamptz,
+    actual_departure timestamptz, delay_minutes int4, event_time timestamptz,
+    published_at timestamptz, message_id text
+) ON COMMIT DELETE ROWS;";
+
+const COPY_SQL: &str = "COPY incoming_events FROM STDIN BINARY";
+
+/// Column types of `incoming_events`, in order, for the binary COPY.
+const COPY_TYPES: [Type; 13] = [
+    Type::UUID,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
+    Type::INT4,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
+    Type::TEXT,
+];
+
+/// Inserts unseen events (by `event_id`) from the staging table and upserts each flight's
+/// state only when the event is newer than the state already stored.
 const WRITE_BATCH_SQL: &str = "
-WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $8::timestamptz[], $9::timestamptz[], $10::int4[],
-                         $11::timestamptz[], $12::timestamptz[], $13::text[])
-        AS t(event_id, flight_id, airline, flight_number, origin, destination, status,
-             scheduled_departure, actual_departure, delay_minutes, event_time, published_at,
-             message_id)
-),
-inserted AS (
+WITH inserted AS (
     INSERT INTO flight_events (event_id, flight_id, airline, flight_number, origin, destination,
                                status, scheduled_departure, actual_departure, delay_minutes,
                                event_time, published_at, message_id)
-    SELECT * FROM input
+    SELECT * FROM incoming_events
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id, flight_id, airline, flight_number, origin, destination, status,
               scheduled_departure, actual_departure, delay_minutes, event_time
@@ -55,76 +82,58 @@ upserted AS (
 )
 SELECT event_id FROM inserted";
 
-/// Column arrays for the `unnest` parameters.
-#[derive(Default)]
-struct Columns<'a> {
-    event_id: Vec<Uuid>,
-    flight_id: Vec<&'a str>,
-    airline: Vec<&'a str>,
-    flight_number: Vec<&'a str>,
-    origin: Vec<&'a str>,
-    destination: Vec<&'a str>,
-    status: Vec<&'static str>,
-    scheduled_departure: Vec<DateTime<Utc>>,
-    actual_departure: Vec<Option<DateTime<Utc>>>,
-    delay_minutes: Vec<Option<i32>>,
-    event_time: Vec<DateTime<Utc>>,
-    published_at: Vec<DateTime<Utc>>,
-    message_id: Vec<&'a str>,
-}
-
-impl<'a> Columns<'a> {
-    fn push(&mut self, incoming: &'a IncomingEvent) {
-        let e = &incoming.event;
-        self.event_id.push(e.event_id);
-        self.flight_id.push(&e.flight_id);
-        self.airline.push(&e.airline);
-        self.flight_number.push(&e.flight_number);
-        self.origin.push(&e.origin);
-        self.destination.push(&e.destination);
-        self.status.push(e.status.as_str());
-        self.scheduled_departure.push(e.scheduled_departure);
-        self.actual_departure.push(e.actual_departure);
-        self.delay_minutes.push(e.delay_minutes);
-        self.event_time.push(e.event_time);
-        self.published_at.push(incoming.published_at);
-        self.message_id.push(&incoming.message_id);
-    }
-}
-
-/// Writes a batch and returns the ids it stored; the rest of the batch were duplicates (within
-/// the batch or already stored).
+/// Writes a batch in one transaction (binary COPY into the staging table, then one set-based
+/// statement) and returns the ids it stored; the rest of the batch were duplicates (within the
+/// batch or already stored). On any error the transaction rolls back: nothing of the batch is
+/// stored.
 pub async fn write_batch(
     client: &deadpool_postgres::Client,
     batch: &[IncomingEvent],
 ) -> Result<HashSet<Uuid>, super::DbError> {
-    let mut seen = HashSet::with_capacity(batch.len());
-    let mut columns = Columns::default();
-    for incoming in batch {
-        if seen.insert(incoming.event.event_id) {
-            columns.push(incoming);
-        }
+    let result = stage_and_write(client, batch).await;
+    if result.is_err() && !client.is_closed() {
+        // Also ends a transaction a failed COPY or statement left open.
+        client.batch_execute("ROLLBACK").await?;
     }
+    result
+}
+
+async fn stage_and_write(
+    client: &deadpool_postgres::Client,
+    batch: &[IncomingEvent],
+) -> Result<HashSet<Uuid>, super::DbError> {
+    client.batch_execute(STAGE_SQL).await?;
+    let copy = client.copy_in(COPY_SQL).await?;
+    let writer = BinaryCopyInWriter::new(copy, &COPY_TYPES);
+    futures::pin_mut!(writer);
+    let mut seen = HashSet::with_capacity(batch.len());
+    for incoming in batch {
+        let e = &incoming.event;
+        if !seen.insert(e.event_id) {
+            continue;
+        }
+        writer
+            .as_mut()
+            .write(&[
+                &e.event_id,
+                &e.flight_id,
+                &e.airline,
+                &e.flight_number,
+                &e.origin,
+                &e.destination,
+                &e.status.as_str(),
+                &e.scheduled_departure,
+                &e.actual_departure,
+                &e.delay_minutes,
+                &e.event_time,
+                &incoming.published_at,
+                &incoming.message_id,
+            ])
+            .await?;
+    }
+    writer.finish().await?;
     let statement = client.prepare_cached(WRITE_BATCH_SQL).await?;
-    let rows = client
-        .query(
-            &statement,
-            &[
-                &columns.event_id,
-                &columns.flight_id,
-                &columns.airline,
-                &columns.flight_number,
-                &columns.origin,
-                &columns.destination,
-                &columns.status,
-                &columns.scheduled_departure,
-                &columns.actual_departure,
-                &columns.delay_minutes,
-                &columns.event_time,
-                &columns.published_at,
-                &columns.message_id,
-            ],
-        )
-        .await?;
+    let rows = client.query(&statement, &[]).await?;
+    client.batch_execute("COMMIT").await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }

@@ -2,8 +2,10 @@
 
 mod access;
 mod api;
+mod compression;
 mod dead_letter;
 mod end_to_end;
+mod feed_encoding;
 mod hostile;
 mod ingest_faults;
 mod metrics_contract;
