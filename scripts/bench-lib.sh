@@ -7,9 +7,10 @@ command -v wrk >/dev/null || apt_install wrk
 need_cmd pgbench "install the PostgreSQL client tools (Debian: apt-get install postgresql-contrib)"
 
 # wrk_json NAME URL [LUA]: requests/s, p50 and p99 in ms at $CONNECTIONS connections, sent
-# with the pipeline's API key like a consumer's requests.
+# with the pipeline's API key like a consumer's requests, plus WRK_HEADER when set.
 wrk_json() {
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer ${API_KEY:-}" ${3:+-s "$3"} "$2" |
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer ${API_KEY:-}" \
+    ${WRK_HEADER:+-H "$WRK_HEADER"} ${3:+-s "$3"} "$2" |
     python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1"
 }
 
@@ -52,21 +53,27 @@ serve_variant() {
   [[ " $* " == *" API_AUTH=off "* ]] || wait_keys_loaded "http://$VARIANT_METRICS/metrics"
 }
 
-# hot_reads: records the cached feed and the bare axum ceiling (with the caller's `record`).
+# hot_reads [ROUNDS]: records the cached feed and the bare axum ceiling (with the caller's
+# `record`), alternating ROUNDS times (default 1) so a passing disturbance hits both sides.
 hot_reads() {
+  local round
   serve_variant cached API_CACHE_TTL_MS=1000
-  record "$(wrk_json api_events_cached "http://$VARIANT_HTTP/v1/events?limit=50")"
   "$CARGO_TARGET_DIR/release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
   pipeline_pids+=("$!")
   for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
-  record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
+  for round in $(seq 1 "${1:-1}"); do
+    record "$(wrk_json api_events_cached "http://$VARIANT_HTTP/v1/events?limit=50")"
+    record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
+  done
 }
 
 FEED_COLUMNS="event_id, flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at"
 
-# feed_sql DIR: DIR/events.sql, the first page of /v1/events?limit=50 as the API queries it.
+# feed_sql DIR: DIR/events.sql, the first page of /v1/events?limit=50 as the API queries it
+# (app/src/db/queries.rs, feed_sql: synthetic probe flights are left out, one row more than
+# the page tells whether another page follows).
 feed_sql() {
-  echo "SELECT $FEED_COLUMNS FROM flight_events ORDER BY event_time DESC, event_id DESC LIMIT 51;" >"$1/events.sql"
+  echo "SELECT $FEED_COLUMNS FROM flight_events WHERE flight_id NOT LIKE 'PROBE-%' ORDER BY event_time DESC, event_id DESC LIMIT 51;" >"$1/events.sql"
 }
 
 # ingest_vs_bare STREAMS EVENTS: one e2e JSON line, the worker draining a backlog of EVENTS next

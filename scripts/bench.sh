@@ -39,7 +39,7 @@ today=$(date -u +%F)
 week_ago=$(date -u -d '6 days ago' +%F)
 sqldir=$(mktemp -d)
 feed_sql "$sqldir"
-echo "SELECT $FEED_COLUMNS FROM flight_events WHERE origin = 'SCL' AND status = 'departed' ORDER BY event_time DESC, event_id DESC LIMIT 21;" >"$sqldir/filtered.sql"
+echo "SELECT $FEED_COLUMNS FROM flight_events WHERE origin = 'SCL' AND status = 'departed' AND flight_id NOT LIKE 'PROBE-%' ORDER BY event_time DESC, event_id DESC LIMIT 21;" >"$sqldir/filtered.sql"
 cat >"$sqldir/flight.sql" <<SQL
 SELECT flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, updated_at FROM flights WHERE flight_id = '$flight';
 SELECT $FEED_COLUMNS FROM flight_events WHERE flight_id = '$flight' ORDER BY event_time DESC, event_id DESC LIMIT 21;
@@ -62,8 +62,19 @@ log "cost of the API key check: the same uncached feed with API_AUTH=off"
 serve_variant noauth API_CACHE_TTL_MS=0 API_AUTH=off
 record "$(wrk_json api_events_noauth "http://$VARIANT_HTTP/v1/events?limit=50")"
 
-log "cached API vs bare axum"
+log "compression: bytes per 50-event page and uncached req/s in each coding"
+for coding in identity zstd br gzip; do
+  bytes=$(curl -fsS -H "Authorization: Bearer $API_KEY" -H "Accept-Encoding: $coding" "$API_URL/v1/events?limit=50" | wc -c)
+  record "{\"kind\":\"coding\",\"coding\":\"$coding\",\"bytes\":$bytes}"
+  [[ $coding == identity ]] || record "$(WRK_HEADER="Accept-Encoding: $coding" wrk_json "api_events_$coding" "$API_URL/v1/events?limit=50")"
+done
+
+log "cached API vs bare axum; cached zstd pages and 304 revalidations"
 hot_reads
+cached_url="http://$VARIANT_HTTP/v1/events?limit=50"
+record "$(WRK_HEADER="Accept-Encoding: zstd" wrk_json api_events_cached_zstd "$cached_url")"
+etag=$(curl -fsS -o /dev/null -D - -H "Authorization: Bearer $API_KEY" "$cached_url" | awk -F': ' 'tolower($1) == "etag" {print $2}' | tr -d '\r')
+record "$(WRK_HEADER="If-None-Match: $etag" wrk_json api_events_cached_304 "$cached_url")"
 
 log "overload: about 3x the measured capacity offered, uncached; shed ratio and admitted p99"
 # wrk is a closed loop: a shed answer comes back at once and its connection would fire again,
