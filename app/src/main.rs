@@ -39,6 +39,16 @@ enum Command {
     /// Manage the API keys of third-party consumers (DATABASE_URL).
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Maintain the daily delay statistics (DATABASE_URL).
+    #[command(subcommand)]
+    Rollup(RollupCommand),
+}
+
+#[derive(Subcommand)]
+enum RollupCommand {
+    /// Recompute every daily rollup from `flights` (after a manual data fix, a restore, or a
+    /// bulk load with triggers disabled); writers of flight state wait until it commits.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -230,6 +240,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     );
                 }
             }
+            Ok(())
+        }
+        Command::Rollup(RollupCommand::Rebuild) => {
+            let database = DatabaseSettings::from_source(&env)?;
+            let pool = db::connect(&database, "flightdeck-rollup")?;
+            let client = pool.get().await.map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot connect to DATABASE_URL: {e}; is PostgreSQL running and migrated?"
+                )
+            })?;
+            let flights = db::rollups::rebuild(&client).await?;
+            println!("rebuilt the daily delay rollups from {flights} flights");
             Ok(())
         }
         Command::PubsubSetup => {

@@ -37,11 +37,14 @@ pub fn router() -> Router<ApiContext> {
         ("origin" = Option<String>, Query, description = "IATA origin airport, e.g. SCL", pattern = "^[A-Z]{3}$"),
         ("status" = Option<FlightStatus>, Query, description = "Flight status"),
         ("flight_id" = Option<String>, Query, description = "Events of one flight", pattern = "^[A-Za-z0-9-]{1,64}$"),
+        ("Accept-Encoding" = Option<String>, Header, description = "zstd, br and gzip are offered (q-values honoured; ties go to zstd, then br)"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client holds; an unchanged page is a 304"),
     ),
     responses(
         (status = 200, description = "A page of events", body = EventPage, headers(
-            ("ETag" = String, description = "Strong entity tag of the body"),
+            ("ETag" = String, description = "Strong entity tag of the body as sent (each content coding has its own; any of them revalidates)"),
+            ("Content-Encoding" = String, description = "zstd, br or gzip, as negotiated from Accept-Encoding, when the body is 1 KiB or more"),
+            ("Vary" = String, description = "accept-encoding"),
             ("Cache-Control" = String, description = "max-age matching the API's staleness bound"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),

@@ -33,11 +33,14 @@ pub fn router() -> Router<ApiContext> {
     tag = "flights",
     params(
         ("flight_id" = String, Path, description = "Flight id, 1-64 characters of A-Z a-z 0-9 -", pattern = "^[A-Za-z0-9-]{1,64}$"),
+        ("Accept-Encoding" = Option<String>, Header, description = "zstd, br and gzip are offered (q-values honoured; ties go to zstd, then br)"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client holds; an unchanged flight is a 304"),
     ),
     responses(
         (status = 200, description = "Current state and latest events", body = FlightView, headers(
-            ("ETag" = String, description = "Strong entity tag of the body"),
+            ("ETag" = String, description = "Strong entity tag of the body as sent (each content coding has its own; any of them revalidates)"),
+            ("Content-Encoding" = String, description = "zstd, br or gzip, as negotiated from Accept-Encoding, when the body is 1 KiB or more"),
+            ("Vary" = String, description = "accept-encoding"),
             ("Cache-Control" = String, description = "no-cache: revalidate with If-None-Match"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "Malformed flight id", body = Problem, content_type = "application/problem+json"),

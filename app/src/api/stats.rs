@@ -39,11 +39,14 @@ pub fn router() -> Router<ApiContext> {
         ("origin" = String, Query, description = "IATA origin airport, e.g. SCL", pattern = "^[A-Z]{3}$"),
         ("from" = Option<String>, Query, description = "First day YYYY-MM-DD (UTC), from 1970-01-01 to 2199-12-31; default 6 days before `to`", format = Date),
         ("to" = Option<String>, Query, description = "Last day YYYY-MM-DD (UTC), inclusive, from 1970-01-01 to 2199-12-31; default today", format = Date),
+        ("Accept-Encoding" = Option<String>, Header, description = "zstd, br and gzip are offered (q-values honoured; ties go to zstd, then br)"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client holds; unchanged statistics are a 304"),
     ),
     responses(
         (status = 200, description = "Per-day statistics", body = DelayStats, headers(
-            ("ETag" = String, description = "Strong entity tag of the body"),
+            ("ETag" = String, description = "Strong entity tag of the body as sent (each content coding has its own; any of them revalidates)"),
+            ("Content-Encoding" = String, description = "zstd, br or gzip, as negotiated from Accept-Encoding, when the body is 1 KiB or more"),
+            ("Vary" = String, description = "accept-encoding"),
             ("Cache-Control" = String, description = "max-age matching the API's staleness bound"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         (status = 400, description = "A parameter is missing or invalid, or the range exceeds 92 days", body = Problem, content_type = "application/problem+json"),

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "api_keys",
         sql: include_str!("../../migrations/V3__api_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "delay_rollups",
+        sql: include_str!("../../migrations/V4__delay_rollups.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying flightdeck's migration lock.
@@ -49,7 +54,8 @@ pub async fn run(client: &mut Client) -> anyhow::Result<Vec<i32>> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
         .await?;
-    tx.batch_execute("SET LOCAL client_min_messages = warning")
+    // A migration may backfill (V4 rebuilds the rollups): no statement timeout inside it.
+    tx.batch_execute("SET LOCAL client_min_messages = warning; SET LOCAL statement_timeout = 0")
         .await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS flightdeck_schema_migrations (
@@ -128,6 +134,18 @@ pub async fn applied_version(client: &Client) -> Result<i32, tokio_postgres::Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rollup_sql_uses_the_bounds_the_code_uses() {
+        let sql = MIGRATIONS[3].sql;
+        let on_time = format!("delay <= {}", crate::db::queries::ON_TIME_MINUTES);
+        let histogram = format!("delay < {}", crate::db::percentile::HISTOGRAM_MINUTES);
+        let long = format!("delay >= {}", crate::db::percentile::HISTOGRAM_MINUTES);
+        let probe = format!("NOT LIKE '{}%'", crate::domain::SYNTHETIC_FLIGHT_PREFIX);
+        for (text, times) in [(on_time, 1), (histogram, 2), (long, 1), (probe, 3)] {
+            assert_eq!(sql.matches(&text).count(), times, "{text}");
+        }
+    }
 
     #[test]
     fn every_migration_file_is_embedded_in_order() {

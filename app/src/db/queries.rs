@@ -295,12 +295,8 @@ impl DayDelayStats {
 /// On-time means departed at most this many minutes late (the industry's D15).
 pub const ON_TIME_MINUTES: i32 = 15;
 
-/// `LIKE` pattern of the synthetic probe flights, which statistics leave out.
-fn synthetic_pattern() -> String {
-    format!("{SYNTHETIC_FLIGHT_PREFIX}%")
-}
-
-/// Per-day statistics for `origin` over `[from, to]` (inclusive), every day present.
+/// Per-day statistics for `origin` over `[from, to]` (inclusive), every day present, read from
+/// the daily rollup (migration V4): at most one row per day, however many flights.
 pub async fn delay_stats(
     client: &deadpool_postgres::Client,
     origin: &str,
@@ -310,47 +306,34 @@ pub async fn delay_stats(
     async {
         let statement = client
             .prepare_cached(
-                "SELECT (scheduled_departure AT TIME ZONE 'UTC')::date AS day,
-                        count(*) AS flights,
-                        count(*) FILTER (WHERE status IN ('departed','arrived')) AS departed,
-                        count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-                        count(*) FILTER (WHERE status IN ('departed','arrived')
-                                         AND coalesce(delay_minutes, 0) <= $4) AS on_time,
-                        avg(coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived'))::float8 AS avg_delay,
-                        percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(delay_minutes, 0))
-                            FILTER (WHERE status IN ('departed','arrived')) AS p95_delay
-                 FROM flights
-                 WHERE origin = $1 AND scheduled_departure >= $2 AND scheduled_departure < $3
-                   AND flight_id NOT LIKE $5
-                 GROUP BY 1 ORDER BY 1",
+                "SELECT day, flights, departed, cancelled, on_time,
+                        CASE WHEN departed > 0 THEN (delay_sum::numeric / departed)::float8 END,
+                        delay_histogram, long_delays
+                 FROM delay_rollups
+                 WHERE origin = $1 AND day BETWEEN $2 AND $3
+                 ORDER BY day",
             )
             .await?;
-        let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        let end = (to + chrono::Days::new(1))
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc();
-        let rows = client
-            .query(
-                &statement,
-                &[&origin, &start, &end, &ON_TIME_MINUTES, &synthetic_pattern()],
-            )
-            .await?;
-        let mut by_day = std::collections::HashMap::new();
+        let rows = client.query(&statement, &[&origin, &from, &to]).await?;
+        let mut by_day = std::collections::HashMap::with_capacity(rows.len());
         for row in rows {
-            let departed: i64 = row.try_get("departed")?;
-            let on_time: i64 = row.try_get("on_time")?;
-            let day: NaiveDate = row.try_get("day")?;
+            let day: NaiveDate = row.try_get(0)?;
+            let departed: i64 = row.try_get(2)?;
+            let on_time: i64 = row.try_get(4)?;
+            let histogram: Vec<i32> = row.try_get(6)?;
+            let long_delays: Vec<i32> = row.try_get(7)?;
+            let p95 = super::percentile::percentile_cont(0.95, departed, &histogram, &long_delays)
+                .map_err(|detail| DbError::data("delay_rollups", format!("{day}: {detail}")))?;
             by_day.insert(
                 day,
                 DayDelayStats {
                     day,
-                    flights: row.try_get("flights")?,
+                    flights: row.try_get(1)?,
                     departed,
-                    cancelled: row.try_get("cancelled")?,
+                    cancelled: row.try_get(3)?,
                     on_time_ratio: (departed > 0).then(|| on_time as f64 / departed as f64),
-                    avg_delay_minutes: row.try_get("avg_delay")?,
-                    p95_delay_minutes: row.try_get("p95_delay")?,
+                    avg_delay_minutes: row.try_get(5)?,
+                    p95_delay_minutes: p95,
                 },
             );
         }

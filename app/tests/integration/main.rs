@@ -11,5 +11,6 @@ mod ingest_faults;
 mod metrics_contract;
 mod probe;
 mod resilience;
+mod rollups;
 mod support;
 mod tracing;

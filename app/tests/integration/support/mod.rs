@@ -97,21 +97,25 @@ impl Harness {
         App::spawn("ingest", self.env(), overrides).await
     }
 
-    /// Runs `flightdeck apikey ARGS` to completion and returns its stdout (asserting success).
-    pub async fn apikey(&self, args: &[&str]) -> String {
+    /// Runs `flightdeck ARGS` to completion and returns its stdout (asserting success).
+    pub async fn command(&self, args: &[&str]) -> String {
         let output = tokio::process::Command::new(app::binary())
-            .arg("apikey")
             .args(args)
             .envs(self.env())
             .output()
             .await
-            .expect("run apikey");
+            .expect("run flightdeck");
         assert!(
             output.status.success(),
-            "apikey {args:?} failed: {}",
+            "flightdeck {args:?} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs `flightdeck apikey ARGS` to completion and returns its stdout (asserting success).
+    pub async fn apikey(&self, args: &[&str]) -> String {
+        self.command(&[&["apikey"], args].concat()).await
     }
 
     /// Creates a key with `flightdeck apikey create` and returns it (the last line of stdout).
