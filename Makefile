@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
 export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
 
-.PHONY: help up down test api-contract fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full budget bench test-observability test-containers test-nonroot dashboards fleet
+.PHONY: help up down test api-contract fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full budget bench bench-growth test-observability test-containers test-nonroot dashboards fleet
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -77,3 +77,6 @@ budget: ## load budgets (about 3 minutes): ratios to same-run ceilings above the
 
 bench: ## benchmarks next to ceilings measured in the same run; updates docs/performance.md
 	@scripts/bench.sh
+
+bench-growth: ## every read endpoint at 200k and 2M events, the writer with and without the rollup; updates docs/performance.md
+	@scripts/bench_growth.sh

@@ -182,6 +182,55 @@ def report(results_path, doc_path):
     open(doc_path, "w").write(f"{before}{start}\n{table}\n{end}{after}")
 
 
+def write_section(doc_path, marker, table):
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    doc = open(doc_path).read()
+    if start not in doc:
+        doc += f"\n{start}\n{end}\n"
+    before, rest = doc.split(start, 1)
+    after = rest.split(end, 1)[1]
+    open(doc_path, "w").write(f"{before}{start}\n{table}\n{end}{after}")
+
+
+def growth(results_path, doc_path):
+    """The cost-growth table of `make bench-growth` (scripts/bench_growth.sh)."""
+    rows = [json.loads(line) for line in open(results_path) if line.strip()]
+    sizes = sorted({r["events"] for r in rows if r["kind"] == "growth"})
+    by = {(r["events"], r["result"]["name"]): r["result"] for r in rows if r["kind"] == "growth"}
+    flights = {r["events"]: r["flights"] for r in rows if r["kind"] == "growth"}
+    lines = [f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs, "
+             f"release build, uncached, 50 connections, {os.environ.get('BENCH_SECONDS', '5')} s each, "
+             "`make bench-growth`.", "",
+             "| Endpoint | " + " | ".join(f"{s:,} events / {flights[s]:,} flights: req/s, p99 ms" for s in sizes)
+             + " | largest / smallest |",
+             "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: |"]
+    labels = {"events": "/v1/events?limit=50", "deep": "same, page 40 (keyset cursor)",
+              "flight": "/v1/flights/{id}", "stats": "/v1/stats/delays, one origin, 92 days"}
+    for name, label in labels.items():
+        cells = [by.get((s, name)) for s in sizes]
+        if all(cells):
+            lines.append(f"| {label} | " + " | ".join(f"{c['rps']}, {c['p99_ms']}" for c in cells)
+                         + f" | {ratio(cells[-1]['rps'], cells[0]['rps'])} |")
+    largest = sizes[-1] if sizes else None
+    stats, flight = by.get((largest, "stats")), by.get((largest, "flight"))
+    if stats and flight:
+        lines += ["", f"At {largest:,} events the statistics answer at **{ratio(stats['rps'], flight['rps'])}** the "
+                  "flight lookup's req/s (target: within 2x, i.e. >= 0.50x; p99 <= 25 ms)."]
+    sinks = {r["mode"]: r["result"] for r in rows if r["kind"] == "growth_sink"}
+    if "rollup" in sinks and "no-rollup" in sinks:
+        on, off = sinks["rollup"], sinks["no-rollup"]
+        lines += ["", "| Batch writer (30,000 rows) | rows/s | binary COPY rows/s, same run | writer / COPY |",
+                  "| --- | ---: | ---: | ---: |",
+                  f"| daily rollup maintained (the default) | {on['sink_rows_per_s']:.0f} | {on['copy_rows_per_s']:.0f} | "
+                  f"{ratio(on['sink_rows_per_s'], on['copy_rows_per_s'])} |",
+                  f"| rollup triggers off (measurement only) | {off['sink_rows_per_s']:.0f} | {off['copy_rows_per_s']:.0f} | "
+                  f"{ratio(off['sink_rows_per_s'], off['copy_rows_per_s'])} |", "",
+                  f"The rollup costs the writer {(1 - on['sink_rows_per_s'] / off['sink_rows_per_s']) * 100:.0f}% of its rows/s."]
+    table = "\n".join(lines)
+    print(table)
+    write_section(doc_path, "growth", table)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "wrk":
@@ -192,5 +241,7 @@ if __name__ == "__main__":
         print(json.dumps(parse_overload(*sys.argv[2:8])))
     elif mode == "report":
         report(sys.argv[2], sys.argv[3])
+    elif mode == "growth":
+        growth(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

@@ -1,5 +1,7 @@
 //! Benchmark: rows/s of the batch writer on realistic events, next to a raw binary COPY of the
-//! same rows into a copy of the table (same indexes). Usage: DATABASE_URL=... bench_sink [ROWS]
+//! same rows into a copy of the table (same indexes).
+//! Usage: DATABASE_URL=... bench_sink [ROWS] [rollup|no-rollup]; `no-rollup` turns the daily
+//! rollup's triggers off first, to price them (a measurement only: the rollup is then stale).
 
 use chrono::Utc;
 use flightdeck::config::{DatabaseSettings, ProcessEnv};
@@ -21,6 +23,15 @@ async fn main() -> anyhow::Result<()> {
     let pool = db::connect(&DatabaseSettings::from_source(&ProcessEnv)?, "bench-sink")?;
     let mut client = pool.get().await?;
     migrations::run(&mut client).await?;
+    match std::env::args().nth(2).as_deref() {
+        None | Some("rollup") => {}
+        Some("no-rollup") => {
+            client
+                .batch_execute("ALTER TABLE flights DISABLE TRIGGER USER")
+                .await?
+        }
+        Some(other) => anyhow::bail!("unknown mode {other:?}: rollup or no-rollup"),
+    }
     let mut generator = Generator::new(99, 5_000);
     let now = Utc::now();
     let events: Vec<IncomingEvent> = (0..rows)

@@ -32,14 +32,15 @@ CREATE FUNCTION delay_histogram_add(histogram int4[], delays int4[], signs int4[
 RETURNS int4[] LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     result int4[] := coalesce(histogram, '{}');
-    len int := coalesce(array_length(result, 1), 0);
+    len int := cardinality(result);
+    longest int := (SELECT max(d) + 1 FROM unnest(delays) AS d);
     i int;
 BEGIN
-    FOR i IN 1 .. coalesce(array_length(delays, 1), 0) LOOP
-        IF delays[i] + 1 > len THEN
-            result := result || array_fill(0, ARRAY[delays[i] + 1 - len]);
-            len := delays[i] + 1;
-        END IF;
+    IF longest > len THEN
+        result := result || array_fill(0, ARRAY[longest - len]);
+        len := longest;
+    END IF;
+    FOR i IN 1 .. coalesce(cardinality(delays), 0) LOOP
         result[delays[i] + 1] := result[delays[i] + 1] + signs[i];
     END LOOP;
     WHILE len > 0 AND result[len] = 0 LOOP
@@ -48,13 +49,28 @@ BEGIN
     RETURN result[1:len];
 END $$;
 
--- Element-wise sum of two histograms.
+-- Element-wise sum of two histograms (the zeros of `delta` cost a comparison each).
 CREATE FUNCTION delay_histogram_merge(histogram int4[], delta int4[])
-RETURNS int4[] LANGUAGE sql IMMUTABLE AS $$
-    SELECT delay_histogram_add(histogram,
-        ARRAY(SELECT generate_subscripts(delta, 1) - 1),
-        delta)
-$$;
+RETURNS int4[] LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    result int4[] := coalesce(histogram, '{}');
+    len int := cardinality(result);
+    i int;
+BEGIN
+    IF cardinality(delta) > len THEN
+        result := result || array_fill(0, ARRAY[cardinality(delta) - len]);
+        len := cardinality(delta);
+    END IF;
+    FOR i IN 1 .. coalesce(cardinality(delta), 0) LOOP
+        IF delta[i] <> 0 THEN
+            result[i] := result[i] + delta[i];
+        END IF;
+    END LOOP;
+    WHILE len > 0 AND result[len] = 0 LOOP
+        len := len - 1;
+    END LOOP;
+    RETURN result[1:len];
+END $$;
 
 -- `long_delays` with each positive element of `delta` added and, for each negative one, one
 -- occurrence of its absolute value removed; ascending.
@@ -65,7 +81,10 @@ DECLARE
     change int4;
     at int;
 BEGIN
-    FOREACH change IN ARRAY coalesce(delta, '{}') LOOP
+    IF coalesce(cardinality(delta), 0) = 0 THEN
+        RETURN result;
+    END IF;
+    FOREACH change IN ARRAY delta LOOP
         IF change > 0 THEN
             result := result || change;
         ELSE
@@ -83,20 +102,40 @@ END $$;
 -- so concurrent writers lock them in the same order.
 CREATE FUNCTION delay_rollups_move(moves delay_rollup_move[])
 RETURNS void LANGUAGE sql AS $$
+    WITH m AS (
+        SELECT origin, day, sign, status, delay, status IN ('departed', 'arrived') AS departed
+        FROM unnest(moves)
+    ),
+    -- Net change per minute of delay: a flight that changes without moving its delay cancels out.
+    minutes AS (
+        SELECT origin, day, delay, sum(sign)::int4 AS net
+        FROM m WHERE departed
+        GROUP BY origin, day, delay HAVING sum(sign) <> 0
+    ),
+    delays AS (
+        SELECT origin, day,
+               delay_histogram_add('{}', array_agg(delay) FILTER (WHERE delay < 1440),
+                                         array_agg(net) FILTER (WHERE delay < 1440)) AS histogram,
+               -- +d enters, -d leaves (d >= 1440, so the sign is unambiguous).
+               array_agg(delay * sign(net)::int4 ORDER BY delay)
+                   FILTER (WHERE delay >= 1440) AS long_delays,
+               array_agg(abs(net) ORDER BY delay) FILTER (WHERE delay >= 1440) AS repeats
+        FROM minutes GROUP BY origin, day
+    )
     INSERT INTO delay_rollups AS r (origin, day, flights, departed, cancelled, on_time, delay_sum,
                                     delay_histogram, long_delays)
-    SELECT origin, day,
-           sum(sign),
-           coalesce(sum(sign) FILTER (WHERE departed), 0),
-           coalesce(sum(sign) FILTER (WHERE status = 'cancelled'), 0),
-           coalesce(sum(sign) FILTER (WHERE departed AND delay <= 15), 0),
-           coalesce(sum(sign::int8 * delay) FILTER (WHERE departed), 0),
-           delay_histogram_add('{}', array_agg(delay) FILTER (WHERE departed AND delay < 1440),
-                                     array_agg(sign) FILTER (WHERE departed AND delay < 1440)),
-           coalesce(array_agg(sign * delay ORDER BY delay) FILTER (WHERE departed AND delay >= 1440), '{}')
-    FROM (SELECT m.*, m.status IN ('departed', 'arrived') AS departed FROM unnest(moves) AS m) AS m
-    GROUP BY origin, day
-    ORDER BY origin, day
+    SELECT t.origin, t.day, t.flights, t.departed, t.cancelled, t.on_time, t.delay_sum,
+           coalesce(d.histogram, '{}'),
+           coalesce((SELECT array_agg(l.v) FROM unnest(d.long_delays, d.repeats) AS l(v, n),
+                     generate_series(1, l.n)), '{}')
+    FROM (SELECT origin, day, sum(sign) AS flights,
+                 coalesce(sum(sign) FILTER (WHERE departed), 0) AS departed,
+                 coalesce(sum(sign) FILTER (WHERE status = 'cancelled'), 0) AS cancelled,
+                 coalesce(sum(sign) FILTER (WHERE departed AND delay <= 15), 0) AS on_time,
+                 coalesce(sum(sign::int8 * delay) FILTER (WHERE departed), 0) AS delay_sum
+          FROM m GROUP BY origin, day) AS t
+    LEFT JOIN delays AS d USING (origin, day)
+    ORDER BY t.origin, t.day
     ON CONFLICT (origin, day) DO UPDATE SET
         flights = r.flights + EXCLUDED.flights,
         departed = r.departed + EXCLUDED.departed,

@@ -161,7 +161,7 @@ fn random_event_sequences_through_the_writer_keep_the_rollup_equal_to_the_flight
         (h, pool)
     });
     let config = ProptestConfig {
-        cases: 24,
+        cases: 64,
         ..ProptestConfig::default()
     };
     proptest!(config, |(batches in prop::collection::vec(
