@@ -45,7 +45,7 @@ SELECT flight_id, airline, flight_number, origin, destination, status, scheduled
 SELECT $FEED_COLUMNS FROM flight_events WHERE flight_id = '$flight' ORDER BY event_time DESC, event_id DESC LIMIT 21;
 SQL
 cat >"$sqldir/stats.sql" <<SQL
-SELECT (scheduled_departure AT TIME ZONE 'UTC')::date AS day, count(*), count(*) FILTER (WHERE status IN ('departed','arrived')), count(*) FILTER (WHERE status = 'cancelled'), count(*) FILTER (WHERE status IN ('departed','arrived') AND coalesce(delay_minutes, 0) <= 15), avg(coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived'))::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(delay_minutes, 0)) FILTER (WHERE status IN ('departed','arrived')) FROM flights WHERE origin = 'SCL' AND scheduled_departure >= '$week_ago' AND scheduled_departure < '$today'::date + 1 GROUP BY 1 ORDER BY 1;
+SELECT day, flights, departed, cancelled, on_time, CASE WHEN departed > 0 THEN (delay_sum::numeric / departed)::float8 END, delay_histogram, long_delays FROM delay_rollups WHERE origin = 'SCL' AND day BETWEEN '$week_ago' AND '$today' ORDER BY day;
 SQL
 
 log "API (uncached) vs pgbench, $CONNECTIONS connections, ${DURATION}s each"

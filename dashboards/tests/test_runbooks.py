@@ -1,8 +1,10 @@
 """Every alert, hand-written (alerts/rules) or generated (slo/_gen), is actionable: a severity the
 Alertmanager routes, a summary, a description and a runbook_url that resolves to a heading of a
-runbook in this repository. Every runbook section of a symptom alert names an existing alert.
+runbook in this repository. Every runbook section of a symptom alert names an existing alert, and
+every runbook links somewhere, with every link resolving (scripts/check_links.py).
 """
 
+import importlib.util
 import re
 import urllib.parse
 
@@ -12,8 +14,13 @@ from conftest import ROOT, load_rules, rule_files
 
 REPO_URL = "https://github.com/flightdeck-sre/flightdeck/blob/main/"
 RUNBOOKS = ROOT / "docs" / "runbooks"
-# Written with the SLO generator; its sections are per SLO, not per alert.
-GENERATED_RUNBOOKS = {"slo.md"}
+# The SLO runbook: its sections are per SLO (the generated alerts' `slo` label), not per alert.
+SLO_RUNBOOKS = {"slo.md"}
+
+# The repository's link checker: GitHub's anchor rules written once.
+_spec = importlib.util.spec_from_file_location("check_links", ROOT / "scripts" / "check_links.py")
+check_links = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_links)
 
 
 def alerts():
@@ -26,28 +33,10 @@ def alert_id(item):
     return f"{path}:{rule['alert']}:{rule['labels'].get('slo', '')}"
 
 
-def github_anchors(markdown):
-    """The anchors GitHub generates for the headings of a Markdown document."""
-    anchors, seen, fenced = set(), {}, False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        match = None if fenced else re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
-        if not match:
-            continue
-        text = re.sub(r"`([^`]*)`", r"\1", match.group(1))
-        text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-        slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
-        n = seen.get(slug, 0)
-        seen[slug] = n + 1
-        anchors.add(slug if n == 0 else f"{slug}-{n}")
-    return anchors
-
-
 def test_github_anchor_rules():
     doc = "# Runbook: ingest\n## FlightdeckIngestStalled\n## 5.1 Alert rules and thresholds\n## A `code` [link](x)\n## A\n## A\n"
-    assert github_anchors(doc) == {"runbook-ingest", "flightdeckingeststalled", "51-alert-rules-and-thresholds",
-                                   "a-code-link", "a", "a-1"}
+    assert check_links.anchors(doc) == {"runbook-ingest", "flightdeckingeststalled", "51-alert-rules-and-thresholds",
+                                        "a-code-link", "a", "a-1"}
 
 
 def test_there_are_alerts_to_check():
@@ -74,14 +63,14 @@ def test_runbook_url_resolves_to_a_heading(item):
     target = ROOT / urllib.parse.unquote(path)
     assert target.is_file(), f"{path} does not exist"
     assert anchor, f"{url} names no section"
-    assert anchor in github_anchors(target.read_text()), f"{path} has no heading with anchor #{anchor}"
+    assert anchor in check_links.anchors(target.read_text()), f"{path} has no heading with anchor #{anchor}"
 
 
 def test_every_symptom_runbook_section_is_an_alert():
     names = {rule["alert"] for _, rule in alerts()}
     linked = {rule["annotations"]["runbook_url"].split("#")[0].rsplit("/", 1)[-1] for _, rule in alerts()}
     for runbook in sorted(RUNBOOKS.glob("*.md")):
-        if runbook.name in GENERATED_RUNBOOKS:
+        if runbook.name in SLO_RUNBOOKS:
             continue
         assert runbook.name in linked, f"{runbook.name} is linked by no alert"
         sections = re.findall(r"^## (\S+)\s*$", runbook.read_text(), flags=re.M)
@@ -90,22 +79,13 @@ def test_every_symptom_runbook_section_is_an_alert():
             assert section in names, f"{runbook.name}: section {section} documents no alert"
 
 
-# The observability docs this suite owns (slo.md is checked by the SLO generator's own tests).
-LINKED_DOCS = [ROOT / "docs" / "observability.md"] + [p for p in sorted(RUNBOOKS.glob("*.md"))
-                                                       if p.name not in GENERATED_RUNBOOKS]
+# The observability docs this suite owns, every runbook included.
+LINKED_DOCS = [ROOT / "docs" / "observability.md"] + sorted(RUNBOOKS.glob("*.md"))
 
 
 @pytest.mark.parametrize("doc", LINKED_DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_relative_links_resolve(doc):
-    text = re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
-    links = re.findall(r"\]\(([^)\s]+)\)", text)
-    assert links, f"{doc.name} links nowhere"
-    for link in links:
-        if re.match(r"^[a-z]+://", link):
-            continue
-        path, _, anchor = link.partition("#")
-        target = (doc.parent / urllib.parse.unquote(path)).resolve() if path else doc
-        assert target.exists(), f"{doc.name}: {link} points at a missing file"
-        if anchor:
-            assert target.suffix == ".md" and anchor in github_anchors(target.read_text()), \
-                f"{doc.name}: {link} points at a missing heading"
+    source = doc.relative_to(ROOT).as_posix()
+    links, _ = check_links.links(doc.read_text())
+    assert [d for _, d in links if not check_links.SCHEME.match(d)], f"{source} links nowhere"
+    assert check_links.check(ROOT, [source]) == []

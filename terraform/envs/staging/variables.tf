@@ -100,5 +100,5 @@ variable "slos" {
       threshold    = number
     }))
   }))
-  description = "The four SLOs, written by `make slo-gen` into slo.auto.tfvars.json (see modules/monitoring)."
+  description = "Every SLO of slo/specs, written by `make slo-gen` into slo.auto.tfvars.json (see modules/monitoring)."
 }

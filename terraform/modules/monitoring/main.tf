@@ -4,8 +4,8 @@
 #     Service for Prometheus, read from prometheus_alerts.json (written by
 #     `make slo-gen`, recording rules inlined): same expression, `for:`, labels and
 #     runbook; alerts/tests/test_cloud_parity.py proves it;
-#   - the four SLOs as Cloud Monitoring SLOs (API from Cloud Run's request metrics,
-#     ingest from the app's Prometheus metrics) with burn-rate policies;
+#   - every SLO of slo/specs as a Cloud Monitoring SLO (API from Cloud Run's request
+#     metrics, ingest and probe from the app's Prometheus metrics) with burn-rate policies;
 #   - cloud-only alerts: an uptime check on the API, the API's 5xx ratio at Cloud
 #     Run's front end, Pub/Sub backlog size, Cloud SQL CPU, connections and disk.
 # Pages, tickets and the watchdog go to different notification channels.
