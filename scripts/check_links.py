@@ -74,9 +74,14 @@ def code_spans(text):
     return spans
 
 
+def outside_blocks(text):
+    """The text with fenced code blocks, then HTML comments, blanked out."""
+    return HTML_COMMENT.sub(lambda m: blank(m.group()), without_fences(text))
+
+
 def prose(text):
     """What of a Markdown text can hold links: code and HTML comments blanked out."""
-    text = HTML_COMMENT.sub(lambda m: blank(m.group()), without_fences(text))
+    text = outside_blocks(text)
     chars = list(text)
     for start, end in code_spans(text):
         chars[start:end] = blank(text[start:end])
@@ -85,14 +90,20 @@ def prose(text):
 
 def heading_texts(text):
     """The raw text of every ATX and setext heading outside code blocks, in order."""
-    lines = without_fences(HTML_COMMENT.sub(lambda m: blank(m.group()), text)).split("\n")
+    lines = outside_blocks(text).split("\n")
     for i, line in enumerate(lines):
         atx = ATX_HEADING.match(line)
         if atx:
             yield (atx.group(1) or "").strip()
-        elif i and SETEXT_UNDERLINE.match(line) and not NOT_A_PARAGRAPH.match(lines[i - 1]) \
-                and not ATX_HEADING.match(lines[i - 1]):
-            yield lines[i - 1].strip()
+        elif SETEXT_UNDERLINE.match(line):
+            first = i
+            while first and not NOT_A_PARAGRAPH.match(lines[first - 1]) \
+                    and not ATX_HEADING.match(lines[first - 1]):
+                first -= 1
+            # A paragraph right after a list item or quote is its continuation, never a heading.
+            before = lines[first - 1] if first else ""
+            if first < i and (not before.strip() or ATX_HEADING.match(before)):
+                yield " ".join(part.strip() for part in lines[first:i])
 
 
 def rendered(heading):
@@ -109,7 +120,7 @@ def rendered(heading):
 def markup_removed(text):
     text = re.sub(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])", r"\1", text)
     text = HTML_TAG.sub("", text)
-    text = re.sub(r"(?<!\w)_+|_+(?!\w)", "", text)  # _emphasis_, never snake_case
+    text = re.sub(r"(?<!\w)(_+)(?=\S)(.+?)(?<=\S)\1(?!\w)", r"\2", text)  # _emphasis_, not snake_case
     text = re.sub(r"\\(.)", r"\1", text)
     return html.unescape(text)
 

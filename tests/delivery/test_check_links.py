@@ -78,13 +78,21 @@ def test_headings_lose_markup_and_punctuation_as_on_github():
         "Setext heading, level two",
         "------",
         "",
+        "A setext heading",
+        "on two lines",
+        "===",
+        "",
+        "- a list item",
+        "  continued",
+        "---",
+        "",
         "| not | a heading |",
         "| --- | --- |",
     ])
     assert check_links.anchors(doc) == {
         "runbook-ingest", "51-alert-rules--thresholds", "the-system-label-flightdeck_system",
         "a-code-link-with-emphasis-and-bold", "snake_case_name-stays", "cómo-mejorar-cada-parte",
-        "whats-new-100-v21", "setext-heading-level-two",
+        "whats-new-100-v21", "setext-heading-level-two", "a-setext-heading-on-two-lines",
     }
 
 
