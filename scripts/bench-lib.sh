@@ -56,12 +56,11 @@ serve_variant() {
 # hot_reads [ROUNDS]: records the cached feed and the bare axum ceiling (with the caller's
 # `record`), alternating ROUNDS times (default 1) so a passing disturbance hits both sides.
 hot_reads() {
-  local round
   serve_variant cached API_CACHE_TTL_MS=1000
   "$CARGO_TARGET_DIR/release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
   pipeline_pids+=("$!")
   for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
-  for round in $(seq 1 "${1:-1}"); do
+  for _ in $(seq 1 "${1:-1}"); do
     record "$(wrk_json api_events_cached "http://$VARIANT_HTTP/v1/events?limit=50")"
     record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
   done
