@@ -75,6 +75,13 @@ cached_url="http://$VARIANT_HTTP/v1/events?limit=50"
 record "$(WRK_HEADER="Accept-Encoding: zstd" wrk_json api_events_cached_zstd "$cached_url")"
 etag=$(curl -fsS -o /dev/null -D - -H "Authorization: Bearer $API_KEY" "$cached_url" | awk -F': ' 'tolower($1) == "etag" {print $2}' | tr -d '\r')
 record "$(WRK_HEADER="If-None-Match: $etag" wrk_json api_events_cached_304 "$cached_url")"
+# The same ceiling sending the cached page's bytes: how much of the gap is the body itself.
+page_bytes=$(curl -fsS -H "Authorization: Bearer $API_KEY" "$cached_url" | wc -c)
+"$release/examples/bench_hello" "$page_bytes" >"$RUN_DIR/$PIPELINE_ID-hello-page.log" &
+pipeline_pids+=("$!")
+for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello-page.log ]] && break; sleep 0.1; done
+record "$(wrk_json axum_same_bytes "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello-page.log")/")"
+record "{\"kind\":\"page_bytes\",\"bytes\":$page_bytes}"
 
 log "overload: about 3x the measured capacity offered, uncached; shed ratio and admitted p99"
 # wrk is a closed loop: a shed answer comes back at once and its connection would fire again,

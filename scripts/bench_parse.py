@@ -114,6 +114,12 @@ def report(results_path, doc_path):
                   f"| /v1/events?limit=50, cache 1 s | {cached['rps']} | {cached['p50_ms']} | {cached['p99_ms']} |",
                   f"| axum hello (ceiling) | {hello['rps']} | {hello['p50_ms']} | {hello['p99_ms']} |", "",
                   f"Cached / ceiling: **{ratio(cached['rps'], hello['rps'])}** (target >= 0.70x)."]
+        same = http.get("axum_same_bytes")
+        page = next((r["bytes"] for r in rows if r["kind"] == "page_bytes"), None)
+        if same and page:
+            lines.append(f"Bare axum sending a static body of the page's {page} bytes: {same['rps']} req/s, p99 "
+                         f"{same['p99_ms']} ms; cached / that: **{ratio(cached['rps'], same['rps'])}** (the rest of "
+                         "the gap to the hello ceiling is the body crossing the loopback).")
         for name, label in (("api_events_cached_zstd", "same page, zstd (compressed once per TTL)"),
                             ("api_events_cached_304", "same page, If-None-Match: its ETag (304)")):
             if name in http:
