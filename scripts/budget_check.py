@@ -47,9 +47,9 @@ def check(budgets, rows):
             failures.append(name)
     gate = budgets["k6_gate"]
     capacity = values["feed_vs_pgbench"][0]
-    rate = max(gate["min_rate"], round(capacity * gate["share_of_feed_capacity"]))
-    lines.append(f"k6 gate: {gate['share_of_feed_capacity']:.2f} x {capacity:.0f} req/s measured = {rate} req/s "
-                 f"(at least {gate['min_rate']})")
+    rate = min(gate["max_rate"], max(gate["min_rate"], round(capacity * gate["share_of_feed_capacity"])))
+    lines.append(f"k6 gate: {gate['share_of_feed_capacity']:.2f} x {capacity:.0f} req/s measured, within "
+                 f"{gate['min_rate']}-{gate['max_rate']} = {rate} req/s")
     return failures, lines, rate
 
 

@@ -46,9 +46,13 @@ def test_every_budget_can_fail():
     assert sorted(failures) == sorted(BUDGETS["budgets"])
 
 
-def test_the_k6_rate_is_a_share_of_the_measured_capacity_with_a_minimum():
+def test_the_k6_rate_is_a_share_of_the_measured_capacity_within_its_bounds():
     gate = BUDGETS["k6_gate"]
-    _, _, rate = run(api_events=(20000,), sql_events=(20000,))
-    assert rate == max(gate["min_rate"], round(20000 * gate["share_of_feed_capacity"]))
+    middle = round((gate["min_rate"] + gate["max_rate"]) / 2 / gate["share_of_feed_capacity"])
+    _, _, rate = run(api_events=(middle,), sql_events=(middle,))
+    assert rate == round(middle * gate["share_of_feed_capacity"])
+    assert gate["min_rate"] < rate < gate["max_rate"]
     _, _, rate = run(api_events=(10,), sql_events=(10,))
     assert rate == gate["min_rate"]
+    _, _, rate = run(api_events=(10**6,), sql_events=(10**6,))
+    assert rate == gate["max_rate"]
