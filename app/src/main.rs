@@ -127,6 +127,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// One connection for an operator command (`apikey`, `rollup`), with a clear error when the
+/// database cannot be reached.
+async fn operator_client(
+    env: &ProcessEnv,
+    name: &str,
+) -> anyhow::Result<deadpool_postgres::Object> {
+    let pool = db::connect(&DatabaseSettings::from_source(env)?, name)?;
+    pool.get().await.map_err(|e| {
+        anyhow::anyhow!("cannot connect to DATABASE_URL: {e}; is PostgreSQL running and migrated?")
+    })
+}
+
 async fn run(command: Command) -> anyhow::Result<()> {
     let env = ProcessEnv;
     let telemetry_settings = TelemetrySettings::from_source(&env)?;
@@ -212,13 +224,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             startup::probe(&pubsub, &probe, &http, metrics, listeners, shutdown).await
         }
         Command::Apikey(command) => {
-            let database = DatabaseSettings::from_source(&env)?;
-            let pool = db::connect(&database, "flightdeck-apikey")?;
-            let client = pool.get().await.map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot connect to DATABASE_URL: {e}; is PostgreSQL running and migrated?"
-                )
-            })?;
+            let client = operator_client(&env, "flightdeck-apikey").await?;
             match command {
                 ApikeyCommand::Create { name, rate, burst } => {
                     for line in access::admin::create(&**client, &name, rate, burst).await? {
@@ -243,13 +249,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rollup(RollupCommand::Rebuild) => {
-            let database = DatabaseSettings::from_source(&env)?;
-            let pool = db::connect(&database, "flightdeck-rollup")?;
-            let client = pool.get().await.map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot connect to DATABASE_URL: {e}; is PostgreSQL running and migrated?"
-                )
-            })?;
+            let client = operator_client(&env, "flightdeck-rollup").await?;
             let flights = db::rollups::rebuild(&client).await?;
             println!("rebuilt the daily delay rollups from {flights} flights");
             Ok(())

@@ -279,7 +279,8 @@ pub struct DayDelayStats {
 }
 
 impl DayDelayStats {
-    fn empty(day: NaiveDate) -> Self {
+    /// A day without flights: zero counts, no ratios.
+    pub fn empty(day: NaiveDate) -> Self {
         Self {
             day,
             flights: 0,

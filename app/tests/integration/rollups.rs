@@ -236,15 +236,9 @@ async fn from_flights(
     from.iter_days()
         .take_while(|d| *d <= to)
         .map(|day| {
-            by_day.remove(&day).unwrap_or(DayDelayStats {
-                day,
-                flights: 0,
-                departed: 0,
-                cancelled: 0,
-                on_time_ratio: None,
-                avg_delay_minutes: None,
-                p95_delay_minutes: None,
-            })
+            by_day
+                .remove(&day)
+                .unwrap_or_else(|| DayDelayStats::empty(day))
         })
         .collect()
 }
