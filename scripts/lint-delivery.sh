@@ -6,10 +6,9 @@
 #   cargo-deny (licenses, bans, sources) and the pytest suite in tests/delivery.
 # cargo-deny's advisories check needs the RustSec database online: GitHub Actions runs it (ci.yml).
 set -euo pipefail
-
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo_root"
-tools_dir="${FLIGHTDECK_TOOLS:-/var/tmp/flightdeck-tools}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$FLIGHTDECK_ROOT"
+tools_dir="$FLIGHTDECK_TOOLS"
 
 scripts/install-delivery-tools.sh
 
@@ -38,19 +37,6 @@ for file in "${repo_files[@]}"; do
   [[ -f "$file" ]] && secret_scan_args+=(-f "$file")
 done
 
-failed=()
-check() {
-  local name="$1"
-  shift
-  echo "==> $name"
-  if "$@"; then
-    echo "    ok: $name"
-  else
-    echo "    FAILED: $name" >&2
-    failed+=("$name")
-  fi
-}
-
 check actionlint actionlint
 check "zizmor (offline, medium+)" zizmor --offline --min-severity=medium --no-progress .github
 check "checkov dockerfile" "$checkov" --quiet --compact --skip-download --framework dockerfile -f Dockerfile
@@ -63,15 +49,10 @@ check yamllint yamllint --strict -c .yamllint.yml .github docker-compose.yml dep
 check "shellcheck (${#shell_scripts[@]} scripts)" \
   shellcheck --external-sources --source-path=SCRIPTDIR --severity=warning "${shell_scripts[@]}"
 if [[ ${FLIGHTDECK_SKIP_CARGO_DENY:-0} == 1 ]]; then
-  echo "==> cargo-deny licenses bans sources"
-  echo "    SKIPPED (FLIGHTDECK_SKIP_CARGO_DENY=1: the unprivileged run of scripts/test-nonroot.sh has no Rust toolchain)"
+  log "== cargo-deny licenses bans sources =="
+  log "SKIPPED (FLIGHTDECK_SKIP_CARGO_DENY=1: the unprivileged run of scripts/test-nonroot.sh has no Rust toolchain)"
 else
   check "cargo-deny licenses bans sources" cargo-deny --locked check --hide-inclusion-graph licenses bans sources
 fi
 check "pytest tests/delivery" python -m pytest -q -p no:cacheprovider tests/delivery
-
-if ((${#failed[@]})); then
-  echo "lint-delivery: ${#failed[@]} check(s) failed: ${failed[*]}" >&2
-  exit 1
-fi
-echo "lint-delivery: all checks passed"
+checks_done lint-delivery

@@ -22,19 +22,6 @@ venv="$FLIGHTDECK_TOOLS/observability"
 install_venv "$venv" scripts/requirements-observability.txt
 pytest=("$venv/bin/python" -m pytest -p no:cacheprovider)
 
-failed=()
-check() {
-  local name=$1
-  shift
-  log "== $name =="
-  if "$@"; then
-    log "ok: $name"
-  else
-    printf '\033[1;31m[flightdeck] FAILED:\033[0m %s\n' "$name" >&2
-    failed+=("$name")
-  fi
-}
-
 rule_files=(alerts/rules/*.yml)
 rule_tests=(alerts/tests/*_test.yml)
 if [[ -f slo/_gen/rules.yml ]]; then
@@ -78,16 +65,12 @@ if [[ ${OBSERVABILITY_LIVE:-1} == 0 ]]; then
 else
   binary="$CARGO_TARGET_DIR/debug/flightdeck"
   if [[ ! -x $binary ]]; then
-    printf '\033[1;31m[flightdeck] FAILED:\033[0m %s\n' \
-      "live validation: $binary is missing: run 'cargo build -p flightdeck' first" >&2
-    failed+=("live validation")
+    log "live validation: $binary is missing: run 'cargo build -p flightdeck' first"
+    check_failed "live validation"
   else
     check "live validation (pipeline + Prometheus, every dashboard query)" \
       env FLIGHTDECK_BIN="$binary" "${pytest[@]}" -q -rs -m live dashboards/tests
   fi
 fi
 
-if ((${#failed[@]})); then
-  die "test-observability: ${#failed[@]} check(s) failed: ${failed[*]}"
-fi
-log "test-observability: all checks passed"
+checks_done test-observability

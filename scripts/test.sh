@@ -30,6 +30,9 @@ scripts/test-api-contract.sh
 step "SLO files match their specs (generated rules, k6 thresholds, Terraform variables)"
 make --no-print-directory slo-check
 
+step "docs match their sources (generated blocks, runbook URLs from alerts/runbooks.yml, the architecture diagram)"
+make --no-print-directory docs-check
+
 step "observability: promtool, amtool, dashboards (static and live against a real Prometheus)"
 scripts/test-observability.sh
 

@@ -15,6 +15,9 @@ API_METRICS_PORT="${API_METRICS_PORT:-9464}"
 INGEST_PORT="${INGEST_PORT:-8081}"
 INGEST_METRICS_PORT="${INGEST_METRICS_PORT:-9465}"
 PUBLISH_RATE="${PUBLISH_RATE:-20}"
+# A week of completed flights first, so the default /v1/stats/delays window (the last 7 days)
+# shows statistics on the first screen instead of zeros.
+PUBLISH_BACKFILL_DAYS="${PUBLISH_BACKFILL_DAYS:-7}"
 
 log "building flightdeck"
 cargo build --locked -p flightdeck
@@ -53,7 +56,7 @@ start ingest "$INGEST_PORT" "$INGEST_METRICS_PORT" ingest
 start serve "$API_PORT" "$API_METRICS_PORT" serve
 wait_http "http://127.0.0.1:$INGEST_PORT/readyz" 30 || die "ingest did not become ready; see $RUN_DIR/ingest.log"
 wait_http "http://127.0.0.1:$API_PORT/readyz" 30 || die "serve did not become ready; see $RUN_DIR/serve.log"
-PORT=0 nohup "$bin" publish --rate "$PUBLISH_RATE" --invalid-ratio 0.01 >"$RUN_DIR/publish.log" 2>&1 &
+PORT=0 nohup "$bin" publish --rate "$PUBLISH_RATE" --invalid-ratio 0.01 --backfill-days "$PUBLISH_BACKFILL_DAYS" >"$RUN_DIR/publish.log" 2>&1 &
 echo $! >"$RUN_DIR/publish.pid"
 PROBE_API_URL="http://127.0.0.1:$API_PORT" PROBE_API_KEY=$(cat "$RUN_DIR/probe-api-key") start probe 0 "${PROBE_METRICS_PORT:-9466}" probe
 
@@ -66,7 +69,7 @@ cat <<INFO
     ingest metrics http://127.0.0.1:$INGEST_METRICS_PORT/metrics
     probe metrics  http://127.0.0.1:${PROBE_METRICS_PORT:-9466}/metrics (publish -> readable every 10 s)
     database       $DATABASE_URL
-    emulator       $PUBSUB_EMULATOR_HOST (publishing $PUBLISH_RATE events/s, 1% invalid)
+    emulator       $PUBSUB_EMULATOR_HOST ($PUBLISH_BACKFILL_DAYS days of flight history first, then $PUBLISH_RATE events/s, 1% invalid)
 
   A development API key (consumer "dev", default quota) is in $RUN_DIR/dev-api-key. Try:
     export FLIGHTDECK_API_KEY=\$(cat $RUN_DIR/dev-api-key)

@@ -11,7 +11,7 @@ use flightdeck::db::{
     self, migrations,
     writer::{IncomingEvent, write_batch},
 };
-use flightdeck::domain::synthetic::Generator;
+use flightdeck::publish::synthetic::Generator;
 use futures::pin_mut;
 use std::time::Instant;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod health;
 pub mod ingest;
 pub mod probe;
+pub mod publish;
 pub mod pubsub;
 pub mod server;
 pub mod startup;

@@ -2,11 +2,11 @@
 
 use clap::{Parser, Subcommand};
 use flightdeck::config::{
-    AccessSettings, ConfigError, DatabaseSettings, HttpSettings, IngestSettings, ProbeSettings,
-    ProcessEnv, PubSubSettings, TelemetrySettings,
+    AccessSettings, ConfigError, DatabaseSettings, Flags, HttpSettings, IngestSettings,
+    ProbeSettings, ProcessEnv, PubSubSettings, PublishSettings, TelemetrySettings,
 };
-use flightdeck::pubsub::publish::{self, PublishOptions};
-use flightdeck::{access, db, pubsub, startup, telemetry};
+use flightdeck::{access, db, publish, pubsub, startup, telemetry};
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 // glibc malloc contends between worker threads under load; mimalloc does not.
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Flight events from Pub/Sub into PostgreSQL, served over HTTP. Every setting is read from
-/// the environment; see the README's configuration table.
+/// the environment; docs/reference.md#settings lists them.
 #[derive(Parser)]
 #[command(name = "flightdeck", version, about)]
 struct Cli {
@@ -74,37 +74,45 @@ enum ApikeyCommand {
     },
 }
 
+/// Each flag overrides its `PUBLISH_*` variable; both are read and checked by
+/// `PublishSettings` (docs/reference.md#settings), so they share one rule and one message.
 #[derive(clap::Args)]
 struct PublishArgs {
-    /// Messages per second (0 = as fast as possible).
-    #[arg(long, env = "PUBLISH_RATE", default_value_t = 50.0, value_parser = non_negative)]
-    rate: f64,
-    /// Number of messages; runs until interrupted when omitted.
-    #[arg(long, env = "PUBLISH_COUNT")]
-    count: Option<u64>,
-    /// Share of deliberately invalid messages, 0 to 1.
-    #[arg(long, env = "PUBLISH_INVALID_RATIO", default_value_t = 0.0, value_parser = ratio)]
-    invalid_ratio: f64,
-    /// Seed of the event generator (random when omitted).
-    #[arg(long, env = "PUBLISH_SEED")]
-    seed: Option<u64>,
-    /// Flights in flight at once in the generator.
-    #[arg(long, env = "PUBLISH_FLIGHTS", default_value_t = 500)]
-    flights: usize,
+    /// Messages per second, 0 = as fast as possible (PUBLISH_RATE).
+    #[arg(long)]
+    rate: Option<String>,
+    /// Number of messages; runs until interrupted when omitted (PUBLISH_COUNT).
+    #[arg(long)]
+    count: Option<String>,
+    /// Share of deliberately invalid messages, 0 to 1 (PUBLISH_INVALID_RATIO).
+    #[arg(long)]
+    invalid_ratio: Option<String>,
+    /// Seed of the event generator, random when omitted (PUBLISH_SEED).
+    #[arg(long)]
+    seed: Option<String>,
+    /// Flights in flight at once in the generator (PUBLISH_FLIGHTS).
+    #[arg(long)]
+    flights: Option<String>,
+    /// Days of completed flights published first (PUBLISH_BACKFILL_DAYS).
+    #[arg(long)]
+    backfill_days: Option<String>,
 }
 
-fn non_negative(raw: &str) -> Result<f64, String> {
-    raw.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .ok_or_else(|| format!("{raw:?} is not a number >= 0"))
-}
-
-fn ratio(raw: &str) -> Result<f64, String> {
-    non_negative(raw)
-        .ok()
-        .filter(|v| *v <= 1.0)
-        .ok_or_else(|| format!("{raw:?} is not between 0 and 1"))
+impl PublishArgs {
+    /// The flags given, keyed by the variable each overrides.
+    fn flags(self) -> HashMap<&'static str, String> {
+        [
+            ("PUBLISH_RATE", self.rate),
+            ("PUBLISH_COUNT", self.count),
+            ("PUBLISH_INVALID_RATIO", self.invalid_ratio),
+            ("PUBLISH_SEED", self.seed),
+            ("PUBLISH_FLIGHTS", self.flights),
+            ("PUBLISH_BACKFILL_DAYS", self.backfill_days),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect()
+    }
 }
 
 fn main() -> ExitCode {
@@ -191,13 +199,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Publish(args) => {
             let pubsub = PubSubSettings::from_source(&env)?;
-            let options = PublishOptions {
-                rate: args.rate,
-                count: args.count,
-                invalid_ratio: args.invalid_ratio,
-                seed: args.seed.unwrap_or_else(rand::random),
-                active_flights: args.flights.max(1),
-            };
+            let options = PublishSettings::from_source(&Flags {
+                flags: args.flags(),
+                base: &env,
+            })?;
             let span = tracing::info_span!("publish", topic = %pubsub.topic_path());
             let report = tracing::Instrument::instrument(
                 publish::run(&pubsub, &options, startup::shutdown_on_signals()?),

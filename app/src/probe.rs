@@ -3,13 +3,10 @@
 //! Probe events use the reserved `PROBE-` flight ids, which the feed and statistics leave out.
 
 use crate::config::{ProbeSettings, PubSubSettings};
-use crate::domain::{
-    FlightEvent, FlightStatus, SCHEMA_VERSION, SCHEMA_VERSION_ATTRIBUTE, SYNTHETIC_FLIGHT_PREFIX,
-};
-use crate::pubsub::{client, publish};
+use crate::domain::{FlightEvent, FlightStatus, SYNTHETIC_FLIGHT_PREFIX};
+use crate::pubsub::{client, message};
 use crate::telemetry::metrics::{PROBE_FRESHNESS, PROBE_LAST_SUCCESS, PROBE_RUNS};
 use chrono::Utc;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -66,22 +63,13 @@ async fn run_once(
     settings: &ProbeSettings,
 ) -> &'static str {
     let event = probe_event();
-    let data = serde_json::to_vec(&event).expect("events always serialize");
-    let attributes = HashMap::from([
-        (
-            SCHEMA_VERSION_ATTRIBUTE.to_string(),
-            SCHEMA_VERSION.to_string(),
-        ),
-        (SYNTHETIC_ATTRIBUTE.to_string(), "true".to_string()),
-    ]);
+    let mut probe = message::event_message(&event);
+    probe
+        .attributes
+        .insert(SYNTHETIC_ATTRIBUTE.to_string(), "true".to_string());
     let started = Instant::now();
     let deadline = started + settings.timeout;
-    match tokio::time::timeout(
-        settings.timeout,
-        publisher.publish(publish::raw_message(data, attributes)),
-    )
-    .await
-    {
+    match tokio::time::timeout(settings.timeout, publisher.publish(probe)).await {
         Ok(Ok(_)) => {}
         Ok(Err(error)) => {
             tracing::warn!(%error, flight_id = %event.flight_id, "probe publish failed");

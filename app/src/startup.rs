@@ -150,11 +150,10 @@ fn key_ring(
     pool: Pool,
     stop: CancellationToken,
 ) -> (api::auth::Access, Option<tokio::task::JoinHandle<()>>) {
-    let nonzero = |v: u32| std::num::NonZeroU32::new(v).expect("settings are at least 1");
     let ring = KeyRing::new(RingSettings {
         default_limits: Limits {
-            rate: nonzero(settings.default_rate),
-            burst: nonzero(settings.default_burst),
+            rate: settings.default_rate,
+            burst: settings.default_burst,
         },
         refresh: settings.refresh,
         label_limit: settings.consumer_label_limit,

@@ -9,10 +9,12 @@ import re
 import urllib.parse
 
 import pytest
+import yaml
 
 from conftest import ROOT, load_rules, rule_files
 
-REPO_URL = "https://github.com/flightdeck-sre/flightdeck/blob/main/"
+# The one base of every runbook link (alerts/runbooks.yml; `make docs` rewrites alerts/rules from it).
+REPO_URL = yaml.safe_load((ROOT / "alerts" / "runbooks.yml").read_text())["runbook_url_base"]
 RUNBOOKS = ROOT / "docs" / "runbooks"
 # The SLO runbook: its sections are per SLO (the generated alerts' `slo` label), not per alert.
 SLO_RUNBOOKS = {"slo.md"}

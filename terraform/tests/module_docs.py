@@ -1,6 +1,7 @@
-"""Renders the Inputs/Outputs tables of each terraform/modules/*/README.md from the
-module's variables and outputs, between `<!-- BEGIN_TF_DOCS -->` and
-`<!-- END_TF_DOCS -->`. test_module_docs.py fails when a README is stale.
+"""Renders the Inputs/Outputs tables of each terraform/modules/*/README.md and of
+terraform/stack/README.md from the module's variables and outputs, between
+`<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->`. test_module_docs.py fails when a
+README is stale.
 
     $FLIGHTDECK_TOOLS/infra-tests/bin/python terraform/tests/module_docs.py   # rewrite
 """
@@ -37,7 +38,8 @@ def _default(value) -> str:
 
 
 def render(module: str) -> str:
-    under = f"modules/{module}/"
+    """module: a folder under terraform/, e.g. modules/runtime or stack."""
+    under = f"{module}/"
     lines = [BEGIN, "## Inputs", "", "| Name | Type | Default | Description |", "| --- | --- | --- | --- |"]
     for v in sorted(blocks("variable", under=under), key=lambda b: ("default" in b.body, b.labels[0])):
         default = "required" if "default" not in v.body else f"`{_default(v.body['default'])}`"
@@ -50,17 +52,18 @@ def render(module: str) -> str:
 
 
 def expected(module: str) -> str:
-    readme = (TERRAFORM / "modules" / module / "README.md").read_text()
+    readme = (TERRAFORM / module / "README.md").read_text()
     head, _, rest = readme.partition(BEGIN)
     _, _, tail = rest.partition(END)
     return head + render(module) + tail
 
 
 def modules() -> list[str]:
-    return sorted(p.name for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
+    """Every module with a README: modules/* and the stack the environments call."""
+    return sorted(f"modules/{p.name}" for p in (TERRAFORM / "modules").iterdir() if p.is_dir()) + ["stack"]
 
 
 if __name__ == "__main__":
     for m in modules():
-        (TERRAFORM / "modules" / m / "README.md").write_text(expected(m))
-        print(f"wrote modules/{m}/README.md")
+        (TERRAFORM / m / "README.md").write_text(expected(m))
+        print(f"wrote {m}/README.md")

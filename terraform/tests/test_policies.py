@@ -99,3 +99,22 @@ def test_every_fixture_resource_is_judged(check_id, results):
         text = "\n".join(p.read_text() for p in (FIXTURES / check_id / kind).glob("*.tf"))
         declared = {f"{t}.{n}" for t, n in re.findall(r'^resource "(\w+)" "(\w+)"', text, flags=re.M)}
         assert declared == judged, f"{check_id}/{kind}: not judged: {sorted(declared - judged)}"
+
+
+def test_checkov_judges_both_services_of_the_service_module():
+    """scripts/lint-infra.sh scans modules/runtime as a root because checkov does not render
+    modules/service where the environments call it (runtime and edge refer to each other); that
+    scan must see both services with the ingress and invoker setting runtime gives them."""
+    proc = subprocess.run(
+        [
+            CHECKOV, "-d", str(TERRAFORM / "modules" / "runtime"), "--framework", "terraform",
+            "--external-checks-dir", str(POLICIES), "--check", "CKV_FD_7", "--skip-download", "-o", "json",
+        ],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.stdout.strip(), f"checkov printed nothing (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    report = json.loads(proc.stdout)["results"]
+    verdicts = {r["resource"]: "PASSED" for r in report["passed_checks"]}
+    verdicts |= {r["resource"]: "FAILED" for r in report["failed_checks"]}
+    for service in ("api", "ingest"):
+        assert verdicts.get(f"module.{service}.google_cloud_run_v2_service.main") == "PASSED", verdicts

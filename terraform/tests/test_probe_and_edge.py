@@ -3,7 +3,7 @@
 The prober (modules/runtime/probe.tf) exists, runs `flightdeck probe` once with CPU always on,
 is scraped like the other services, publishes to the events topic and nowhere else, reads the
 API through the public edge with its own key, and has no way to the database. The API
-(modules/runtime) is reachable only through the edge load balancer (modules/edge), whose Cloud
+(modules/runtime's instance of modules/service) is reachable only through the edge load balancer (modules/edge), whose Cloud
 Armor policy throttles per API key and per IP for keyless requests. CD reaches the revision it
 has just deployed through the same edge (candidate.<domain>, the tag "candidate", the same Cloud
 Armor policy) with its own key, whose secret only the deployer reads (modules/identity/smoke.tf).
@@ -27,9 +27,18 @@ def resource(module: str, rtype: str, name: str) -> dict:
     return found[0].body
 
 
-def env_module(env: str, name: str) -> dict:
-    found = [b for b in blocks("module", under=f"envs/{env}/") if b.labels == (name,)]
-    assert len(found) == 1, f"envs/{env} calls module {name} {len(found)} times"
+def stack_module(name: str) -> dict:
+    """A module call of the stack, which every environment instantiates (test_structure.py)."""
+    found = [b for b in blocks("module", under="stack/") if b.labels == (name,)]
+    assert len(found) == 1, f"stack calls module {name} {len(found)} times"
+    return found[0].body
+
+
+def runtime_service(name: str) -> dict:
+    """modules/runtime's call of modules/service for one service (api, ingest)."""
+    found = [b for b in blocks("module", under="modules/runtime/") if b.labels == (name,)]
+    assert len(found) == 1, f"modules/runtime calls module {name} {len(found)} times"
+    assert unquote(found[0].body["source"]) == "../service"
     return found[0].body
 
 
@@ -55,9 +64,11 @@ def dynamic_env(container: dict) -> str:
 
 
 PROBE = resource("runtime", "google_cloud_run_v2_service", "probe")
-API = resource("runtime", "google_cloud_run_v2_service", "api")
+# The API and the ingest worker: modules/service, called by modules/runtime with what differs.
+SERVICE = resource("service", "google_cloud_run_v2_service", "main")
+API = runtime_service("api")
 
-# Every way the prober's identity can appear in an environment, and where it may.
+# Every way the prober's identity can appear in the stack, and where it may.
 PROBE_IDENTITY = re.compile(r"module\.identity\.probe_(member|email)")
 PROBE_IDENTITY_ALLOWED = {("pubsub", "prober_member"), ("runtime", "service_accounts")}
 
@@ -107,9 +118,8 @@ def test_probe_reads_the_api_through_the_edge_with_its_own_key():
     # Created empty: an operator adds the version, Terraform never holds the key.
     versions = [b for b in blocks("resource") if b.labels[0] == "google_secret_manager_secret_version"]
     assert all("probe_api_key" not in text(v.body) for v in versions)
-    for env in ENVS:
-        probe = env_module(env, "runtime")["probe"]
-        assert probe["api_url"] == "${module.edge.url}", f"envs/{env}: the probe must read through the public URL"
+    probe = stack_module("runtime")["probe"]
+    assert probe["api_url"] == "${module.edge.url}", "the probe must read through the public URL"
 
 
 def test_probe_has_no_database_access():
@@ -121,18 +131,19 @@ def test_probe_has_no_database_access():
     assert set(identity["runtime"]) - {"__is_block__"} == {"api", "ingest", "migrate"}
     emails = next(b for b in blocks("output", under="modules/identity/") if b.labels == ("service_account_emails",))
     assert "google_service_account.runtime" in emails.body["value"] and "probe" not in emails.body["value"]
-    for env in ENVS:
-        assert unquote(env_module(env, "database")["iam_service_accounts"]) == "${module.identity.service_account_emails}"
+    assert unquote(stack_module("database")["iam_service_accounts"]) == "${module.identity.service_account_emails}"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_probe_identity_is_granted_only_the_events_topic_and_its_runtime(env):
-    """In an environment, the prober's account goes only to Pub/Sub's probe publishers and to the runtime."""
-    for m in blocks("module", under=f"envs/{env}/"):
+def test_probe_identity_is_granted_only_the_events_topic_and_its_runtime():
+    """In the stack, the prober's account goes only to Pub/Sub's probe publishers and to the runtime;
+    the environments only pass values to the stack."""
+    for m in blocks("module", under="stack/"):
         for argument, value in m.body.items():
             if PROBE_IDENTITY.search(text(value)):
-                assert (m.labels[0], argument) in PROBE_IDENTITY_ALLOWED, f"envs/{env}: {m.labels[0]}.{argument} gets the probe's identity"
-    assert env_module(env, "pubsub")["prober_member"] == "${module.identity.probe_member}"
+                assert (m.labels[0], argument) in PROBE_IDENTITY_ALLOWED, f"stack: {m.labels[0]}.{argument} gets the probe's identity"
+    assert stack_module("pubsub")["prober_member"] == "${module.identity.probe_member}"
+    for env in ENVS:
+        assert not any(PROBE_IDENTITY.search(text(m.body)) for m in blocks("module", under=f"envs/{env}/"))
 
 
 def test_probe_publishers_may_publish_to_the_events_topic_only():
@@ -177,6 +188,17 @@ ON_ANOTHER_SERVICE = re.compile(r"^\$\{google_cloud_run_v2_service\.(?!api\b)\w+
 def test_api_is_reachable_only_through_the_load_balancer():
     assert unquote(API["ingress"]) == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
     assert API["invoker_iam_disabled"] is True
+    # The service module applies what its caller says, and refuses the invoker check off with any
+    # other ingress at plan time (CKV_FD_7 at scan time).
+    assert SERVICE["ingress"] == "${var.ingress}" and SERVICE["invoker_iam_disabled"] == "${var.invoker_iam_disabled}"
+    [precondition] = SERVICE["lifecycle"][0]["precondition"]
+    assert precondition["condition"] == '${!var.invoker_iam_disabled || var.ingress == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"}'
+    default = next(v for v in blocks("variable", under="modules/service/") if v.labels == ("invoker_iam_disabled",))
+    assert default.body["default"] is False, "a service keeps the invoker check unless its caller turns it off"
+    # The ingest worker keeps the invoker check and takes internal traffic only.
+    ingest = runtime_service("ingest")
+    assert ingest.get("invoker_iam_disabled", False) is False
+    assert unquote(ingest["ingress"]) == "INGRESS_TRAFFIC_INTERNAL_ONLY"
     # With the invoker check off an invoker grant admits no one, and deploy.yml reaches the new
     # revision through the edge with an API key: nothing needs one, so no one may hold one on
     # the API, not even the deployer.
@@ -187,13 +209,17 @@ def test_api_is_reachable_only_through_the_load_balancer():
     assert on_api == [], "invoker grants that reach the API service"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_environment_puts_the_edge_in_front_of_the_api(env):
-    edge = env_module(env, "edge")
+def stack_outputs() -> dict[str, str]:
+    """The stack's outputs, which every environment outputs as module.flightdeck.<name> (test_structure.py)."""
+    return {o.labels[0]: o.body["value"] for o in blocks("output", under="stack/")}
+
+
+def test_environment_puts_the_edge_in_front_of_the_api():
+    edge = stack_module("edge")
     assert edge["api_service_name"] == "${module.runtime.api_service_name}"
     assert edge["domain"] == "${var.api_domain}" and edge["waf_mode"] == "${var.waf_mode}"
-    assert env_module(env, "monitoring")["api_url"] == "${module.edge.url}", "the uptime check must go through the edge"
-    outputs = {o.labels[0]: o.body["value"] for o in blocks("output", under=f"envs/{env}/")}
+    assert stack_module("monitoring")["api_url"] == "${module.edge.url}", "the uptime check must go through the edge"
+    outputs = stack_outputs()
     assert outputs["api_url"] == "${module.edge.url}" and outputs["api_ip_address"] == "${module.edge.ip_address}"
 
 
@@ -273,10 +299,8 @@ def test_both_backends_sit_behind_the_same_cloud_armor_policy():
         assert b.body["log_config"][0]["enable"] is True, f"{b.address}: Cloud Armor's verdicts must be logged"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_environment_outputs_the_candidate_url(env):
-    outputs = {o.labels[0]: o.body["value"] for o in blocks("output", under=f"envs/{env}/")}
-    assert outputs["api_candidate_url"] == "${module.edge.candidate_url}"
+def test_environment_outputs_the_candidate_url():
+    assert stack_outputs()["api_candidate_url"] == "${module.edge.candidate_url}"
     edge_outputs = {o.labels[0]: o.body["value"] for o in blocks("output", under="modules/edge/")}
     assert unquote(edge_outputs["candidate_url"]) == "https://${local.candidate_domain}"
 
@@ -311,13 +335,15 @@ def test_the_deployer_mints_no_identity_token():
 # --- labels ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_every_module_that_takes_labels_gets_the_environment_labels(env):
+def test_every_module_that_takes_labels_gets_the_environment_labels():
     """local.labels carries system = flightdeck-<env> (FLIGHTDECK_SYSTEM), so every labelled resource has it."""
-    local_labels = parse(TERRAFORM / "envs" / env / "main.tf")["locals"][0]["labels"]
-    assert "system" in local_labels
-    for m in blocks("module", under=f"envs/{env}/"):
-        module = unquote(m.body["source"]).removeprefix("../../modules/")
+    local_labels = parse(TERRAFORM / "stack" / "main.tf")["locals"][0]["labels"]
+    assert unquote(local_labels["system"]) == "flightdeck-${var.environment}"
+    for m in blocks("module", under="stack/"):
+        module = unquote(m.body["source"]).removeprefix("../modules/")
         takes_labels = any(v.labels == ("labels",) for v in blocks("variable", under=f"modules/{module}/"))
         if takes_labels:
-            assert m.body.get("labels") == "${local.labels}", f"envs/{env}: module {m.labels[0]} gets no labels = local.labels"
+            assert m.body.get("labels") == "${local.labels}", f"stack: module {m.labels[0]} gets no labels = local.labels"
+    # ...and so do both services of modules/runtime.
+    for name in ("api", "ingest"):
+        assert runtime_service(name)["labels"] == "${local.labels}"

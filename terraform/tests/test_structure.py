@@ -71,19 +71,81 @@ def _module_dirs():
     return sorted(p.name for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
-def test_environment_instantiates_every_module(env):
-    used = {
-        unquote(m.body["source"]).removeprefix("../../modules/")
-        for m in blocks("module", under=f"envs/{env}/")
-    }
-    assert used == set(_module_dirs()), f"envs/{env} must call exactly the modules under modules/"
+ENVS = ("staging", "prod")
+STACK_SOURCE = "../../stack"
+
+
+def _calls(under):
+    """Module calls of the .tf files in a folder, label -> source."""
+    return {m.labels[0]: unquote(m.body["source"]) for m in blocks("module", under=under)
+            if m.file.count("/") == under.count("/")}
+
+
+def _building_blocks():
+    """Modules called by other modules (e.g. service, by runtime), not by the stack."""
+    return {source.removeprefix("../") for m in _module_dirs() for source in _calls(f"modules/{m}/").values()}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_environment_calls_the_stack_only(env):
+    assert _calls(f"envs/{env}/") == {"flightdeck": STACK_SOURCE}, (
+        f"envs/{env} must only call the shared stack; what differs between environments is a value passed to it"
+    )
+
+
+def test_stack_instantiates_every_module():
+    used = {source.removeprefix("../modules/") for source in _calls("stack/").values()}
+    assert used | _building_blocks() == set(_module_dirs()), "the stack must call every module under modules/"
+    assert not used & _building_blocks(), "a building block of another module is not called by the stack too"
+
+
+def test_api_and_ingest_are_one_service_module_twice():
+    assert _calls("modules/runtime/") == {"api": "../service", "ingest": "../service"}
+    services = {b.labels[1] for b in blocks("resource") if b.labels[0] == "google_cloud_run_v2_service"}
+    # The prober's shape differs (no database, no VPC egress, a secret env): it stays its own.
+    assert services == {"main", "probe"}, f"Cloud Run services outside modules/service: {services}"
+
+
+def _variables(under):
+    return {v.labels[0]: v.body for v in blocks("variable", under=under)}
+
+
+def _outputs(under):
+    return {o.labels[0]: o.body for o in blocks("output", under=under)}
 
 
 def test_environments_declare_the_same_variables():
-    names = {env: {v.labels[0] for v in blocks("variable", under=f"envs/{env}/")} for env in ("staging", "prod")}
+    names = {env: set(_variables(f"envs/{env}/")) for env in ENVS}
     # prod may add variables (github_ref); it must not drop any staging has.
     assert names["staging"] <= names["prod"]
+    # What both declare is declared alike (one set of inputs, each env its values).
+    for name in names["staging"]:
+        staging, prod = _variables("envs/staging/")[name], _variables("envs/prod/")[name]
+        assert staging == prod, f"envs/staging and envs/prod declare variable {name} differently"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_environment_passes_every_input_through_and_sets_the_rest(env):
+    """Every stack input is set by the root: an operator input as var.<same name>, the others as values."""
+    call = next(m.body for m in blocks("module", under=f"envs/{env}/") if m.labels == ("flightdeck",))
+    call = {k: v for k, v in call.items() if not k.startswith("__")}
+    stack, root = _variables("stack/"), _variables(f"envs/{env}/")
+    assert set(stack) == set(call) - {"source"}, f"envs/{env} leaves stack inputs unset or sets unknown ones"
+    for name in stack:
+        if name in root:
+            assert call[name] == f"${{var.{name}}}", f"envs/{env} passes {name} as {call[name]}, not var.{name}"
+        else:
+            assert "var." not in str(call[name]) or name == "deploy", f"envs/{env}: {name} is a value of the environment"
+    assert set(root) - set(stack) <= {"github_ref"}, "a root variable the stack does not take"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_environment_outputs_are_the_stack_outputs(env):
+    stack, root = _outputs("stack/"), _outputs(f"envs/{env}/")
+    assert set(root) == set(stack)
+    for name, body in root.items():
+        assert body["value"] == f"${{module.flightdeck.{name}}}", f"envs/{env} output {name}"
+        assert body["description"] == stack[name]["description"], f"envs/{env} output {name}: description differs"
 
 
 IAM_RESOURCES = [r for r in blocks("resource") if re.match(r"^google_\w+_iam_(member|binding|policy)$", r.labels[0])]
@@ -273,8 +335,19 @@ def test_edge_floor_is_detected():
     assert _needed_floor(TERRAFORM / "modules" / "edge") == (6, 14)
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+def _modules_under(folder):
+    """Module folders a folder calls, transitively (relative to terraform/)."""
+    found = set()
+    for source in _calls(f"{folder}/").values():
+        target = (TERRAFORM / folder / source).resolve().relative_to(TERRAFORM).as_posix()
+        found |= {target} | _modules_under(target)
+    return found
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_environment_provider_floor_is_the_highest_of_its_modules(env):
-    used = {unquote(m.body["source"]).removeprefix("../../modules/") for m in blocks("module", under=f"envs/{env}/")}
-    highest = max(_floor(TERRAFORM / "modules" / m / "versions.tf") for m in used)
+    used = _modules_under(f"envs/{env}")
+    assert {f"modules/{m}" for m in _module_dirs()} | {"stack"} == used
+    highest = max(_floor(TERRAFORM / m / "versions.tf") for m in used)
     assert _floor(TERRAFORM / "envs" / env / "versions.tf") >= highest
+    assert _floor(TERRAFORM / "stack" / "versions.tf") >= highest

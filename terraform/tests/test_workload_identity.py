@@ -44,18 +44,21 @@ def _locals_source(names) -> str:
     return "locals {\n" + "".join(out) + "}\n"
 
 
+# modules/identity's arguments, as the stack passes them from each environment's `deploy` value.
+DEPLOY_ARGS = {"deploy_environment": "environment", "deploy_refs": "refs",
+               "deploy_ref_prefixes": "ref_prefixes", "plan_environment": "plan_environment"}
+
+
 def _module_args(env: str) -> dict:
-    module = next(m for m in blocks("module", under=f"envs/{env}/") if m.labels[0] == "identity")
+    identity = next(m for m in blocks("module", under="stack/") if m.labels[0] == "identity")
+    for argument, attribute in DEPLOY_ARGS.items():
+        assert identity.body[argument] == f"${{var.deploy.{attribute}}}", f"stack: identity.{argument}"
+    call = next(m for m in blocks("module", under=f"envs/{env}/") if m.labels[0] == "flightdeck")
+    deploy = call.body["deploy"]
     args = {}
-    for key in ("deploy_environment", "deploy_refs", "deploy_ref_prefixes", "plan_environment"):
-        value = module.body.get(key)
-        if value is None:
-            continue
-        if isinstance(value, list):
-            value = [unquote(v) for v in value]
-        else:
-            value = unquote(value)
-        args[key] = value
+    for argument, attribute in DEPLOY_ARGS.items():
+        value = deploy[attribute]
+        args[argument] = [unquote(v) for v in value] if isinstance(value, list) else unquote(value)
     # prod passes var.github_ref: use the variable's default.
     if args.get("deploy_refs") == ["${var.github_ref}"]:
         default = next(v for v in blocks("variable", under=f"envs/{env}/") if v.labels[0] == "github_ref").body["default"]

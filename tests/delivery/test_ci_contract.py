@@ -47,6 +47,7 @@ TARGET_NEEDS = {
     "test-rust": {"cargo", "cargo-nextest", "psql"},
     "test-containers": {"cargo", "clippy", "cargo-nextest", "docker"},
     "slo-check": {"cargo"},
+    "docs-check": {"python3", "sudo", "apt-get"},
     "build": {"cargo"},
     "test-observability": {"python3", "sudo", "apt-get", "psql"},
     "budget": {"cargo", "python3", "psql", "pgbench", "curl", "sudo", "apt-get"},

@@ -17,7 +17,7 @@ TERRAFORM = ROOT / "terraform"
 
 # gcloud command -> [(file, resource address, role, why)]; a grant of None needs no IAM.
 GRANTS = {
-    "registry_writer": ("envs/*/main.tf", "module.registry writer_members = { deployer = module.identity.deployer_member }",
+    "registry_writer": ("stack/main.tf", "module.registry writer_members = { deployer = module.identity.deployer_member }",
                         "roles/artifactregistry.writer",
                         "push images, read them, add the staged-<tree> tag, store cosign signatures and attestations"),
     "run_developer_services": ("modules/runtime/main.tf", "google_cloud_run_v2_service_iam_member.deployer",
@@ -29,7 +29,7 @@ GRANTS = {
                        "roles/iam.serviceAccountUser", "a revision or job runs as a runtime service account"),
     "act_as_probe": ("modules/identity/main.tf", "google_service_account_iam_member.deployer_acts_as_probe",
                      "roles/iam.serviceAccountUser", "a flightdeck-probe revision runs as the prober's service account"),
-    "topic_publisher": ("envs/*/main.tf", "module.pubsub probe_publisher_members = { deployer = module.identity.deployer_member }",
+    "topic_publisher": ("stack/main.tf", "module.pubsub probe_publisher_members = { deployer = module.identity.deployer_member }",
                         "roles/pubsub.publisher", "the synthetic probe publishes one marked event"),
     "smoke_api_key": ("modules/identity/smoke.tf", "google_secret_manager_secret_iam_member.deployer_smoke_api_key",
                       "roles/secretmanager.secretAccessor",
@@ -164,7 +164,9 @@ def test_no_grant_is_listed_that_no_call_needs():
 
 
 def test_production_can_read_the_staging_registry_to_promote():
+    stack = (TERRAFORM / "stack/main.tf").read_text()
+    assert re.search(r"reader_members\s*=\s*var\.image_reader_members", stack)
     staging = (TERRAFORM / "envs/staging/main.tf").read_text()
-    assert re.search(r"reader_members\s*=\s*var\.image_reader_members", staging)
+    assert re.search(r"^\s*image_reader_members\s*=\s*var\.image_reader_members$", staging, re.M)
     example = (TERRAFORM / "envs/staging/terraform.tfvars.example").read_text()
     assert re.search(r'image_reader_members\s*=\s*{\s*\n\s*prod-deployer\s*=\s*"serviceAccount:flightdeck-deployer@', example)

@@ -129,8 +129,8 @@ def ci_commands():
     )
 
 
-@pytest.mark.parametrize("target", ["lint", "test-rust", "test-containers", "slo-check", "test-observability",
-                                    "api-contract", "budget", "lint-infra", "lint-delivery"])
+@pytest.mark.parametrize("target", ["lint", "test-rust", "test-containers", "slo-check", "docs-check",
+                                    "test-observability", "api-contract", "budget", "lint-infra", "lint-delivery"])
 def test_ci_runs_the_make_targets(target):
     assert re.search(rf"^make {re.escape(target)}$", ci_commands(), re.M)
 

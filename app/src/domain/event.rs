@@ -13,6 +13,14 @@ pub const SCHEMA_VERSION_ATTRIBUTE: &str = "schema_version";
 /// Value of the `schema_version` message attribute this build understands.
 pub const SCHEMA_VERSION: &str = "1";
 
+/// The attributes every schema v1 message carries.
+pub fn schema_attributes() -> HashMap<String, String> {
+    HashMap::from([(
+        SCHEMA_VERSION_ATTRIBUTE.to_string(),
+        SCHEMA_VERSION.to_string(),
+    )])
+}
+
 /// First day flightdeck accepts anywhere (event timestamps, query dates, cursors).
 pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     Some(day) => day,
@@ -103,6 +111,53 @@ pub struct FlightEvent {
     pub event_time: DateTime<Utc>,
 }
 
+/// Why a message went to the dead-letter topic: the `reason` metric label and the prefix of the
+/// dead letter's `error` attribute. The one list of reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeadLetterReason {
+    TooLarge,
+    UnsupportedSchemaVersion,
+    NotUtf8,
+    InvalidJson,
+    NotAnObject,
+    MissingField,
+    InvalidField,
+    /// Decoded, but the database refused the row (SQLSTATE classes 22 and 23).
+    RejectedByDatabase,
+}
+
+impl DeadLetterReason {
+    pub const ALL: [Self; 8] = [
+        Self::TooLarge,
+        Self::UnsupportedSchemaVersion,
+        Self::NotUtf8,
+        Self::InvalidJson,
+        Self::NotAnObject,
+        Self::MissingField,
+        Self::InvalidField,
+        Self::RejectedByDatabase,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::UnsupportedSchemaVersion => "unsupported_schema_version",
+            Self::NotUtf8 => "not_utf8",
+            Self::InvalidJson => "invalid_json",
+            Self::NotAnObject => "not_an_object",
+            Self::MissingField => "missing_field",
+            Self::InvalidField => "invalid_field",
+            Self::RejectedByDatabase => "rejected_by_database",
+        }
+    }
+}
+
+impl fmt::Display for DeadLetterReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a message cannot become a [`FlightEvent`]; `reason()` is a low-cardinality label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
@@ -124,15 +179,15 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// Short machine-readable reason used as a metric label and the DLQ `error` prefix.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> DeadLetterReason {
         match self {
-            Self::TooLarge { .. } => "too_large",
-            Self::UnsupportedSchemaVersion(_) => "unsupported_schema_version",
-            Self::NotUtf8 => "not_utf8",
-            Self::NotJson(_) => "invalid_json",
-            Self::NotAnObject => "not_an_object",
-            Self::MissingField(_) => "missing_field",
-            Self::InvalidField { .. } => "invalid_field",
+            Self::TooLarge { .. } => DeadLetterReason::TooLarge,
+            Self::UnsupportedSchemaVersion(_) => DeadLetterReason::UnsupportedSchemaVersion,
+            Self::NotUtf8 => DeadLetterReason::NotUtf8,
+            Self::NotJson(_) => DeadLetterReason::InvalidJson,
+            Self::NotAnObject => DeadLetterReason::NotAnObject,
+            Self::MissingField(_) => DeadLetterReason::MissingField,
+            Self::InvalidField { .. } => DeadLetterReason::InvalidField,
         }
     }
 }
@@ -148,10 +203,16 @@ impl fmt::Display for DecodeError {
                 )
             }
             Self::UnsupportedSchemaVersion(Some(v)) => {
-                write!(f, "{reason}: schema_version {v:?} is not {SCHEMA_VERSION}")
+                write!(
+                    f,
+                    "{reason}: {SCHEMA_VERSION_ATTRIBUTE} {v:?} is not {SCHEMA_VERSION}"
+                )
             }
             Self::UnsupportedSchemaVersion(None) => {
-                write!(f, "{reason}: attribute schema_version is missing")
+                write!(
+                    f,
+                    "{reason}: attribute {SCHEMA_VERSION_ATTRIBUTE} is missing"
+                )
             }
             Self::NotUtf8 => write!(f, "{reason}: data is not UTF-8"),
             Self::NotJson(e) => write!(f, "{reason}: {e}"),
@@ -332,7 +393,7 @@ mod tests {
     use serde_json::{Value, json};
 
     fn attrs() -> HashMap<String, String> {
-        HashMap::from([("schema_version".to_string(), "1".to_string())])
+        schema_attributes()
     }
 
     fn valid() -> Value {
@@ -449,8 +510,16 @@ mod tests {
         ];
         for (result, reason) in cases {
             let err = result.expect_err(reason);
-            assert_eq!(err.reason(), reason, "{err}");
+            assert_eq!(err.reason().as_str(), reason, "{err}");
         }
+    }
+
+    #[test]
+    fn every_decode_reason_is_a_dead_letter_reason_with_a_distinct_label() {
+        let labels: std::collections::HashSet<_> =
+            DeadLetterReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(labels.len(), DeadLetterReason::ALL.len());
+        assert_eq!(schema_attributes()["schema_version"], "1");
     }
 
     #[test]
@@ -474,7 +543,7 @@ mod tests {
             "+262142-12-31T00:00:00Z",
         ] {
             let err = decode_json(&with("event_time", json!(raw))).unwrap_err();
-            assert_eq!(err.reason(), "invalid_field", "{raw}: {err}");
+            assert_eq!(err.reason().as_str(), "invalid_field", "{raw}: {err}");
         }
         let message = decode_json(&with("event_time", json!("1969-12-31T23:59:59Z")))
             .unwrap_err()
@@ -490,7 +559,7 @@ mod tests {
         let data = valid().to_string();
         let err =
             FlightEvent::decode_at_most(data.as_bytes(), &attrs(), data.len() - 1).unwrap_err();
-        assert_eq!(err.reason(), "too_large");
+        assert_eq!(err.reason().as_str(), "too_large");
         assert!(
             err.to_string().contains(&format!("{} bytes", data.len())),
             "{err}"
@@ -504,6 +573,7 @@ mod tests {
             FlightEvent::decode(raw.as_bytes(), &attrs())
                 .unwrap_err()
                 .reason()
+                .as_str()
         };
         assert_eq!(decode("\"text\""), "not_an_object");
         assert_eq!(decode("42"), "not_an_object");

@@ -1,10 +1,9 @@
 //! Flight events as the rest of flightdeck sees them: parsed once at the edge, always valid.
 
 pub mod event;
-pub mod synthetic;
 mod wire;
 
 pub use event::{
-    DecodeError, FIRST_DAY, FlightEvent, FlightStatus, LAST_DAY, SCHEMA_VERSION,
-    SCHEMA_VERSION_ATTRIBUTE, SYNTHETIC_FLIGHT_PREFIX, is_supported_day,
+    DeadLetterReason, DecodeError, FIRST_DAY, FlightEvent, FlightStatus, LAST_DAY, SCHEMA_VERSION,
+    SCHEMA_VERSION_ATTRIBUTE, SYNTHETIC_FLIGHT_PREFIX, is_supported_day, schema_attributes,
 };

@@ -3,6 +3,7 @@
 //! publish fails is released for redelivery after a delay, never in a hot loop.
 
 use super::stream::Delivery;
+use crate::domain::DeadLetterReason;
 use crate::telemetry::metrics::{DLQ_MESSAGES, DLQ_PUBLISH_FAILURES, INGEST_MESSAGES};
 use google_cloud_pubsub::client::Publisher;
 use google_cloud_pubsub::model::Message;
@@ -11,9 +12,6 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
-
-/// Reason used when the database refuses a single event that passed decoding.
-pub const REJECTED_BY_DATABASE: &str = "rejected_by_database";
 
 /// Pub/Sub's limits on one message's attributes.
 const MAX_ATTRIBUTES: usize = 100;
@@ -26,7 +24,7 @@ const ADDED: [&str; 3] = ["error", "original_message_id", "original_publish_time
 pub struct Invalid {
     pub delivery: Delivery,
     /// Low-cardinality label (`flightdeck_dlq_messages_total{reason}`).
-    pub reason: &'static str,
+    pub reason: DeadLetterReason,
     /// Full explanation, carried in the `error` attribute.
     pub error: String,
 }
@@ -116,8 +114,8 @@ impl DeadLetters {
                 match tokio::time::timeout(timeout, publish).await {
                     Ok(Ok(_)) => {
                         metrics::counter!(INGEST_MESSAGES, "outcome" => "invalid").increment(1);
-                        metrics::counter!(DLQ_MESSAGES, "reason" => item.reason).increment(1);
-                        tracing::info!(reason = item.reason, error = %item.error, message_id = %item.delivery.message.message_id, "dead-lettered invalid message");
+                        metrics::counter!(DLQ_MESSAGES, "reason" => item.reason.as_str()).increment(1);
+                        tracing::info!(reason = item.reason.as_str(), error = %item.error, message_id = %item.delivery.message.message_id, "dead-lettered invalid message");
                         item.delivery.ack();
                     }
                     failed => {
@@ -127,7 +125,7 @@ impl DeadLetters {
                         };
                         metrics::counter!(DLQ_PUBLISH_FAILURES).increment(1);
                         metrics::counter!(INGEST_MESSAGES, "outcome" => "failed").increment(1);
-                        tracing::warn!(%error, reason = item.reason, retry_in_ms = delay.as_millis() as u64, "publishing to the dead-letter topic failed; the message is released for redelivery after a delay");
+                        tracing::warn!(%error, reason = item.reason.as_str(), retry_in_ms = delay.as_millis() as u64, "publishing to the dead-letter topic failed; the message is released for redelivery after a delay");
                         // Held (lease extended) meanwhile, so the poison does not come straight back.
                         tokio::select! {
                             _ = tokio::time::sleep(delay) => {}

@@ -26,11 +26,17 @@ const CONCURRENT_WRITES: usize = 2;
 /// Time allowed, after the last batch is acked, for acks to reach Pub/Sub before exit.
 const ACK_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a dead letter may wait for others to share its publish request.
+const DLQ_BATCH_DELAY: Duration = Duration::from_millis(5);
+
 /// The worker's gauges and counters exist from start-up, so dashboards and `rate()` see zeros.
 fn register_zeroes() {
     use crate::telemetry::metrics::{
-        DLQ_PUBLISH_FAILURES, INGEST_OUTSTANDING_BYTES, INGEST_OUTSTANDING_MESSAGES,
+        DLQ_MESSAGES, DLQ_PUBLISH_FAILURES, INGEST_OUTSTANDING_BYTES, INGEST_OUTSTANDING_MESSAGES,
     };
+    for reason in crate::domain::DeadLetterReason::ALL {
+        metrics::counter!(DLQ_MESSAGES, "reason" => reason.as_str()).increment(0);
+    }
     metrics::gauge!(INGEST_OUTSTANDING_MESSAGES).set(0.0);
     metrics::gauge!(INGEST_OUTSTANDING_BYTES).set(0.0);
     metrics::counter!(DLQ_PUBLISH_FAILURES).increment(0);
@@ -46,8 +52,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     register_zeroes();
     let subscriber = client::subscriber(pubsub, settings.streams).await?;
-    let dlq_publisher =
-        client::publisher(pubsub, pubsub.dlq_topic_path(), Duration::from_millis(5)).await?;
+    let dlq_publisher = client::publisher(pubsub, pubsub.dlq_topic_path(), DLQ_BATCH_DELAY).await?;
     let processor = Arc::new(Processor {
         pool,
         dead_letters: DeadLetters::new(

@@ -1,16 +1,15 @@
 //! Decodes a batch, hands invalid messages to the dead-letter publisher, and writes valid
 //! events in one statement, holding them through a database outage until the write succeeds.
 
-use super::dead_letter::{DeadLetters, Invalid, REJECTED_BY_DATABASE};
+use super::dead_letter::{DeadLetters, Invalid};
 use super::outage::Outage;
 use super::stream::Delivery;
 use crate::backoff::Backoff;
 use crate::db::writer::{IncomingEvent, write_batch};
 use crate::db::{DbError, Failure, Pool};
-use crate::domain::FlightEvent;
+use crate::domain::{DeadLetterReason, FlightEvent};
 use crate::telemetry::metrics::{
     INGEST_BATCH_SIZE, INGEST_BATCH_WRITE, INGEST_LAG, INGEST_LAST_COMMIT, INGEST_MESSAGES,
-    dlq_reason_label,
 };
 use chrono::{DateTime, Utc};
 use opentelemetry::trace::TraceContextExt;
@@ -86,7 +85,7 @@ impl Processor {
                     valid.push(delivery);
                 }
                 Err(error) => invalid.push(Invalid {
-                    reason: dlq_reason_label(&error),
+                    reason: error.reason(),
                     error: error.to_string(),
                     delivery,
                 }),
@@ -149,8 +148,12 @@ impl Processor {
                 .await
             {
                 rejected.push(Invalid {
-                    reason: REJECTED_BY_DATABASE,
-                    error: format!("{REJECTED_BY_DATABASE}: {}", error.detail()),
+                    reason: DeadLetterReason::RejectedByDatabase,
+                    error: format!(
+                        "{}: {}",
+                        DeadLetterReason::RejectedByDatabase,
+                        error.detail()
+                    ),
                     delivery: back.remove(0),
                 });
             }

@@ -1,5 +1,5 @@
-//! Google Cloud Pub/Sub: clients (real or emulator), resource set-up and the event publisher.
+//! Google Cloud Pub/Sub: clients (real or emulator), the event message and resource set-up.
 
 pub mod client;
-pub mod publish;
+pub mod message;
 pub mod setup;

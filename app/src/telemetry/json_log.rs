@@ -16,12 +16,8 @@ pub struct GoogleCloudJson {
 }
 
 impl GoogleCloudJson {
-    pub fn from_env() -> Self {
-        Self {
-            project: std::env::var("GOOGLE_CLOUD_PROJECT")
-                .ok()
-                .filter(|p| !p.is_empty()),
-        }
+    pub fn new(project: Option<String>) -> Self {
+        Self { project }
     }
 }
 

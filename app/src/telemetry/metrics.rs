@@ -1,6 +1,5 @@
 //! The Prometheus recorder: the metric contract (names, help, buckets) and its /metrics handle.
 
-use crate::domain::DecodeError;
 use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
@@ -41,18 +40,6 @@ pub const API_KEYS_REFRESH_FAILURES: &str = "flightdeck_api_keys_refresh_failure
 
 /// Outcomes of `flightdeck_ingest_messages_total`.
 pub const OUTCOMES: [&str; 4] = ["stored", "duplicate", "invalid", "failed"];
-
-/// Reasons of `flightdeck_dlq_messages_total`, registered at zero so rates exist before incidents.
-pub const DLQ_REASONS: [&str; 8] = [
-    "too_large",
-    "unsupported_schema_version",
-    "not_utf8",
-    "invalid_json",
-    "not_an_object",
-    "missing_field",
-    "invalid_field",
-    "rejected_by_database",
-];
 
 /// Renders the Prometheus exposition; cheap to clone.
 pub type MetricsHandle = PrometheusHandle;
@@ -258,17 +245,4 @@ fn register_zeroes() {
     for outcome in OUTCOMES {
         metrics::counter!(INGEST_MESSAGES, "outcome" => outcome).increment(0);
     }
-    for reason in DLQ_REASONS {
-        metrics::counter!(DLQ_MESSAGES, "reason" => reason).increment(0);
-    }
-}
-
-/// Checks at compile-test time that every decode reason is a registered DLQ label.
-pub fn dlq_reason_label(error: &DecodeError) -> &'static str {
-    let reason = error.reason();
-    debug_assert!(
-        DLQ_REASONS.contains(&reason),
-        "unregistered DLQ reason {reason}"
-    );
-    reason
 }

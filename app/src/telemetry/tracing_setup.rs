@@ -56,11 +56,10 @@ pub fn init_tracing(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGua
     }
     let provider = provider.build();
     let tracer = provider.tracer("flightdeck");
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,tonic=warn"));
+    let filter = EnvFilter::try_new(&settings.log_filter)?;
     let fmt = match settings.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
-            .event_format(GoogleCloudJson::from_env())
+            .event_format(GoogleCloudJson::new(settings.project.clone()))
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(false).boxed(),
     };

@@ -2,7 +2,7 @@
 //! messages of the same batch are stored.
 
 use crate::support::{Harness, eventually, generated_events, metrics};
-use flightdeck::domain::synthetic::PoisonKind;
+use flightdeck::publish::synthetic::PoisonKind;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -33,7 +33,7 @@ async fn poison_messages_are_dead_lettered_with_their_reason_and_valid_ones_stor
             .unwrap_or_else(|| panic!("unexpected dead letter {:?}", message.attributes));
         let error = &message.attributes["error"];
         assert!(
-            error.starts_with(kind.expected_reason()),
+            error.starts_with(kind.expected_reason().as_str()),
             "{kind:?}: error attribute {error:?}"
         );
         assert_eq!(

@@ -165,7 +165,7 @@ async fn huge_messages_are_dead_lettered_unread_and_memory_stays_bounded() {
     let before = generated_events(100, 34);
     let after = generated_events(100, 35);
     h.pubsub.publish_events(&before).await;
-    let attributes = HashMap::from([("schema_version".to_string(), "1".to_string())]);
+    let attributes = flightdeck::domain::schema_attributes();
     let huge = (0..20).map(|_| {
         h.pubsub
             .publish_raw(huge_message(6 << 20), attributes.clone())
@@ -209,7 +209,7 @@ async fn without_a_dead_letter_topic_valid_events_flow_and_poison_waits_without_
             ("INGEST_BATCH_WAIT_MS", "50"),
         ])
         .await;
-    let attributes = HashMap::from([("schema_version".to_string(), "1".to_string())]);
+    let attributes = flightdeck::domain::schema_attributes();
     for n in 0..5 {
         h.pubsub
             .publish_raw(format!("not json {n}").into_bytes(), attributes.clone())

@@ -6,6 +6,7 @@ mod compression;
 mod dead_letter;
 mod end_to_end;
 mod feed_encoding;
+mod history;
 mod hostile;
 mod ingest_faults;
 mod metrics_contract;

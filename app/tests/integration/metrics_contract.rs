@@ -40,10 +40,7 @@ async fn after_traffic_every_contract_metric_is_exposed() {
     let api = h.serve(&[]).await;
     h.pubsub.publish_events(&generated_events(200, 31)).await;
     h.pubsub
-        .publish_raw(
-            b"{".to_vec(),
-            [("schema_version".to_string(), "1".to_string())].into(),
-        )
+        .publish_raw(b"{".to_vec(), flightdeck::domain::schema_attributes())
         .await;
     eventually("events stored", Duration::from_secs(30), || async {
         (h.db.count_events().await == 200).then_some(())

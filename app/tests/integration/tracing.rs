@@ -73,7 +73,7 @@ async fn a_published_event_trace_reaches_the_ingest_and_api_spans() {
     h.pubsub
         .publish_raw(
             b"not json".to_vec(),
-            [("schema_version".to_string(), "1".to_string())].into(),
+            flightdeck::domain::schema_attributes(),
         )
         .await;
     let logged = eventually(

@@ -1,100 +1,33 @@
-# flightdeck prod: regional (HA) database, API kept warm with always-on CPU,
-# deploys only from master or release tags, raw events archived to BigQuery.
+# flightdeck prod: the same stack as staging (../../stack), with a regional (HA) database, the API
+# kept warm with always-on CPU, deploys only from master or release tags, raw events archived
+# to BigQuery.
 
 locals {
   environment = "prod"
-  # `system` on every resource (the subscription included) matches FLIGHTDECK_SYSTEM of the
-  # services, so Pub/Sub metrics join the app's series by system (docs/metrics.md).
-  labels = { app = "flightdeck", env = local.environment, system = "flightdeck-${local.environment}" }
 }
 
-module "network" {
-  source     = "../../modules/network"
-  project_id = var.project_id
-  region     = var.region
-  name       = "flightdeck-${local.environment}"
-}
+module "flightdeck" {
+  source      = "../../stack"
+  environment = local.environment
 
-module "identity" {
-  source               = "../../modules/identity"
-  project_id           = var.project_id
-  region               = var.region
-  github_repository_id = var.github_repository_id
-  github_repository    = var.github_repository
   # Only deploy.yml (called by cd.yml) in the GitHub environment `production` (required
   # reviewers), from the protected master branch or a protected v* release tag, deploys to prod;
   # CI plans in `plan-production`.
-  deploy_environment  = "production"
-  deploy_refs         = [var.github_ref]
-  deploy_ref_prefixes = ["refs/tags/v"]
-  plan_environment    = "plan-production"
-  state_bucket        = var.state_bucket
-  # The smoke-check API key secret (deploy.yml); readable by the deployer only.
-  labels = local.labels
-}
+  deploy = {
+    environment      = "production"
+    refs             = [var.github_ref]
+    ref_prefixes     = ["refs/tags/v"]
+    plan_environment = "plan-production"
+  }
 
-module "registry" {
-  source         = "../../modules/registry"
-  project_id     = var.project_id
-  region         = var.region
-  writer_members = { deployer = module.identity.deployer_member }
-  # Who may pull (and copy) images from here: in staging, the production deployer, which copies
-  # the digest staging ran into the production registry.
-  reader_members = var.image_reader_members
-  labels         = local.labels
-}
+  bigquery_archive_enabled = true
 
-module "pubsub" {
-  source                  = "../../modules/pubsub"
-  project_id              = var.project_id
-  region                  = var.region
-  subscriber_members      = { ingest = module.identity.runtime_members.ingest }
-  dlq_publisher_members   = { ingest = module.identity.runtime_members.ingest }
-  publisher_members       = var.publisher_members
-  dlq_subscriber_members  = var.dlq_operators
-  probe_publisher_members = { deployer = module.identity.deployer_member }
-  # flightdeck-probe: publisher on the events topic, the only Pub/Sub resource it may touch.
-  prober_member    = module.identity.probe_member
-  bigquery_archive = { enabled = true }
-  labels           = local.labels
-}
-
-module "database" {
-  source                            = "../../modules/database"
-  project_id                        = var.project_id
-  region                            = var.region
-  instance_name                     = "flightdeck-${local.environment}"
-  tier                              = "db-custom-2-7680"
-  availability_type                 = "REGIONAL"
-  disk_size_gb                      = 20
-  retained_backups                  = 30
-  max_connections                   = 200
-  network_id                        = module.network.network_id
-  private_service_access_connection = module.network.private_service_access_connection
-  iam_service_accounts              = module.identity.service_account_emails
-  labels                            = local.labels
-}
-
-module "runtime" {
-  source              = "../../modules/runtime"
-  project_id          = var.project_id
-  region              = var.region
-  environment         = local.environment
-  image               = var.image
-  service_accounts    = merge(module.identity.service_account_emails, { probe = module.identity.probe_email })
-  iam_db_users        = module.database.iam_db_users
-  database_name       = module.database.database_name
-  sql_connection_name = module.database.connection_name
-  network_id          = module.network.network_id
-  subnet_id           = module.network.run_subnet_id
-  deployer_member     = module.identity.deployer_member
-  planner_member      = "serviceAccount:${module.identity.planner_email}"
-  labels              = local.labels
-
-  pubsub = {
-    topic        = module.pubsub.topic_name
-    subscription = module.pubsub.subscription_name
-    dlq_topic    = module.pubsub.dlq_topic_name
+  database = {
+    tier              = "db-custom-2-7680"
+    availability_type = "REGIONAL"
+    disk_size_gb      = 20
+    retained_backups  = 30
+    max_connections   = 200
   }
 
   # One warm instance avoids cold starts eating the latency SLO; always-on CPU
@@ -113,38 +46,23 @@ module "runtime" {
     db_pool_max   = 8
   }
 
-  # Reads through the public URL with its own API key (terraform/README.md, "The probe's API key").
-  probe = {
-    enabled     = var.probe_enabled
-    api_url     = module.edge.url
-    interval_ms = 30000
-  }
-}
+  probe_interval_ms   = 30000
+  uptime_check_period = "60s"
 
-# The only way in for third parties: HTTPS load balancer, Cloud Armor (rate limits per API key and
-# per IP, OWASP WAF), managed certificate; the API's ingress admits nothing else from outside.
-module "edge" {
-  source           = "../../modules/edge"
-  project_id       = var.project_id
-  region           = var.region
-  api_service_name = module.runtime.api_service_name
-  domain           = var.api_domain
-  waf_mode         = var.waf_mode
-  labels           = local.labels
-}
-
-module "monitoring" {
-  source                 = "../../modules/monitoring"
-  project_id             = var.project_id
-  environment            = local.environment
-  api_service_name       = module.runtime.api_service_name
-  api_url                = module.edge.url
-  ingest_service_name    = module.runtime.ingest_service_name
-  subscription_name      = module.pubsub.subscription_name
-  database_instance_name = module.database.instance_name
-  notification_channels  = var.notification_channels
-  runbook_base_url       = var.runbook_base_url
-  slos                   = var.slos
-  uptime_check_period    = "60s"
-  labels                 = local.labels
+  # The operator's inputs (terraform.tfvars, CI's TF_VAR_* and ci.auto.tfvars.json).
+  project_id            = var.project_id
+  region                = var.region
+  image                 = var.image
+  github_repository_id  = var.github_repository_id
+  github_repository     = var.github_repository
+  state_bucket          = var.state_bucket
+  image_reader_members  = var.image_reader_members
+  api_domain            = var.api_domain
+  waf_mode              = var.waf_mode
+  probe_enabled         = var.probe_enabled
+  publisher_members     = var.publisher_members
+  dlq_operators         = var.dlq_operators
+  notification_channels = var.notification_channels
+  runbook_base_url      = var.runbook_base_url
+  slos                  = var.slos
 }

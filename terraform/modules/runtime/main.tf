@@ -7,7 +7,8 @@
 # IP, IAM login, TLS to the instance; the app talks plain Postgres to 127.0.0.1:5432
 # with no password) and the Managed Service for Prometheus collector scraping
 # localhost:METRICS_PORT/metrics. Egress to the database goes through Direct VPC
-# egress (no Serverless VPC Access connector to run and pay for).
+# egress (no Serverless VPC Access connector to run and pay for). The API and ingest
+# services are two instances of modules/service; the job and the probe are shaped apart.
 
 locals {
   labels = merge(var.labels, { app = "flightdeck", env = var.environment })
@@ -49,6 +50,8 @@ locals {
     "--port=5432",
     var.sql_connection_name,
   ]
+
+  sql_proxy = { image = var.sql_proxy_image, args = local.proxy_args, health_port = local.proxy_health_port }
 
   # RunMonitoring config read by the collector from /etc/rungmp/config.yaml.
   gmp_config = { for k, name in local.service_names :
@@ -108,14 +111,18 @@ resource "google_secret_manager_secret_iam_member" "gmp_config_planner" {
   member    = var.planner_member
 }
 
-# --- flightdeck-api -------------------------------------------------------------
+# --- flightdeck-api and flightdeck-ingest: one service module, two instances ------
 
-resource "google_cloud_run_v2_service" "api" {
-  project             = var.project_id
-  name                = var.api.name
-  location            = var.region
-  deletion_protection = true
-  labels              = local.labels
+module "api" {
+  source = "../service"
+
+  project_id      = var.project_id
+  region          = var.region
+  name            = var.api.name
+  labels          = local.labels
+  image           = var.image
+  args            = ["serve"]
+  service_account = var.service_accounts.api
 
   # Third parties come only through the edge load balancer (modules/edge: Cloud Armor rate
   # limits and WAF) and authenticate with API keys, which the app checks; the load balancer
@@ -126,139 +133,24 @@ resource "google_cloud_run_v2_service" "api" {
   ingress              = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
   invoker_iam_disabled = true
 
-  template {
-    service_account                  = var.service_accounts.api
-    timeout                          = var.api.request_timeout
-    max_instance_request_concurrency = var.api.concurrency
-    execution_environment            = "EXECUTION_ENVIRONMENT_GEN2"
-    labels                           = local.labels
+  scaling         = { min_instances = var.api.min_instances, max_instances = var.api.max_instances }
+  concurrency     = var.api.concurrency
+  request_timeout = var.api.request_timeout
+  cpu             = var.api.cpu
+  memory          = var.api.memory
+  cpu_always_on   = var.api.cpu_always_on
 
-    scaling {
-      min_instance_count = var.api.min_instances
-      max_instance_count = var.api.max_instances
-    }
+  app_port = var.app_port
+  env = merge(local.common_env, {
+    DATABASE_URL = local.database_url.api
+    DB_POOL_MAX  = tostring(var.api.db_pool_max)
+  })
 
-    vpc_access {
-      egress = "PRIVATE_RANGES_ONLY"
-      network_interfaces {
-        network    = var.network_id
-        subnetwork = var.subnet_id
-      }
-    }
-
-    containers {
-      name       = "app"
-      image      = var.image
-      args       = ["serve"]
-      depends_on = ["cloud-sql-proxy"]
-
-      ports {
-        name           = "http1"
-        container_port = var.app_port
-      }
-
-      dynamic "env" {
-        for_each = merge(local.common_env, {
-          DATABASE_URL = local.database_url.api
-          DB_POOL_MAX  = tostring(var.api.db_pool_max)
-        })
-        content {
-          name  = env.key
-          value = env.value
-        }
-      }
-
-      resources {
-        limits = {
-          cpu    = var.api.cpu
-          memory = var.api.memory
-        }
-        cpu_idle          = !var.api.cpu_always_on
-        startup_cpu_boost = true
-      }
-
-      # Ready = database reachable and migrations current.
-      startup_probe {
-        initial_delay_seconds = 0
-        period_seconds        = 3
-        timeout_seconds       = 2
-        failure_threshold     = 20
-        http_get {
-          path = "/readyz"
-          port = var.app_port
-        }
-      }
-
-      liveness_probe {
-        period_seconds    = 15
-        timeout_seconds   = 3
-        failure_threshold = 3
-        http_get {
-          path = "/healthz"
-          port = var.app_port
-        }
-      }
-    }
-
-    containers {
-      name  = "cloud-sql-proxy"
-      image = var.sql_proxy_image
-      args  = local.proxy_args
-
-      resources {
-        limits = {
-          cpu    = "500m"
-          memory = "256Mi"
-        }
-        cpu_idle = !var.api.cpu_always_on
-      }
-
-      startup_probe {
-        period_seconds    = 2
-        timeout_seconds   = 2
-        failure_threshold = 30
-        http_get {
-          path = "/startup"
-          port = local.proxy_health_port
-        }
-      }
-    }
-
-    containers {
-      name       = "prometheus-collector"
-      image      = var.gmp_sidecar_image
-      depends_on = ["app"]
-
-      resources {
-        limits = {
-          cpu    = "500m"
-          memory = "256Mi"
-        }
-        cpu_idle = !var.api.cpu_always_on
-      }
-
-      volume_mounts {
-        name       = "gmp-config"
-        mount_path = "/etc/rungmp"
-      }
-    }
-
-    volumes {
-      name = "gmp-config"
-      secret {
-        secret = google_secret_manager_secret.gmp_config["api"].secret_id
-        items {
-          version = "latest"
-          path    = "config.yaml"
-        }
-      }
-    }
-  }
-
-  # CI rolls out new images (`gcloud run deploy --image`); Terraform owns the shape.
-  lifecycle {
-    ignore_changes = [template[0].containers[0].image, client, client_version]
-  }
+  network_id        = var.network_id
+  subnet_id         = var.subnet_id
+  sql_proxy         = local.sql_proxy
+  gmp_sidecar_image = var.gmp_sidecar_image
+  gmp_config_secret = google_secret_manager_secret.gmp_config["api"].secret_id
 
   depends_on = [
     google_secret_manager_secret_version.gmp_config,
@@ -266,157 +158,59 @@ resource "google_cloud_run_v2_service" "api" {
   ]
 }
 
-# --- flightdeck-ingest ----------------------------------------------------------
+module "ingest" {
+  source = "../service"
 
-resource "google_cloud_run_v2_service" "ingest" {
-  project             = var.project_id
-  name                = var.ingest.name
-  location            = var.region
-  ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
-  deletion_protection = true
-  labels              = local.labels
+  project_id      = var.project_id
+  region          = var.region
+  name            = var.ingest.name
+  labels          = local.labels
+  image           = var.image
+  args            = ["ingest"]
+  service_account = var.service_accounts.ingest
 
+  # A pull worker: nothing calls it but Cloud Run's own probes.
+  ingress              = "INGRESS_TRAFFIC_INTERNAL_ONLY"
   invoker_iam_disabled = false
 
-  template {
-    service_account       = var.service_accounts.ingest
-    execution_environment = "EXECUTION_ENVIRONMENT_GEN2"
-    labels                = local.labels
+  # Always at least one puller; CPU-based autoscaling adds more under backlog. CPU stays
+  # allocated with no inbound request, which a streaming-pull worker needs to make progress.
+  scaling       = { min_instances = var.ingest.min_instances, max_instances = var.ingest.max_instances }
+  cpu           = var.ingest.cpu
+  memory        = var.ingest.memory
+  cpu_always_on = true
 
-    # Always at least one puller; CPU-based autoscaling adds more under backlog.
-    scaling {
-      min_instance_count = var.ingest.min_instances
-      max_instance_count = var.ingest.max_instances
-    }
+  app_port = var.app_port
+  env = merge(local.common_env, {
+    DATABASE_URL         = local.database_url.ingest
+    DB_POOL_MAX          = tostring(var.ingest.db_pool_max)
+    INGEST_STREAMS       = tostring(var.ingest.streams)
+    INGEST_BATCH_MAX     = tostring(var.ingest.batch_max)
+    INGEST_BATCH_WAIT_MS = tostring(var.ingest.batch_wait_ms)
+  })
 
-    vpc_access {
-      egress = "PRIVATE_RANGES_ONLY"
-      network_interfaces {
-        network    = var.network_id
-        subnetwork = var.subnet_id
-      }
-    }
-
-    containers {
-      name       = "app"
-      image      = var.image
-      args       = ["ingest"]
-      depends_on = ["cloud-sql-proxy"]
-
-      ports {
-        name           = "http1"
-        container_port = var.app_port
-      }
-
-      dynamic "env" {
-        for_each = merge(local.common_env, {
-          DATABASE_URL         = local.database_url.ingest
-          DB_POOL_MAX          = tostring(var.ingest.db_pool_max)
-          INGEST_STREAMS       = tostring(var.ingest.streams)
-          INGEST_BATCH_MAX     = tostring(var.ingest.batch_max)
-          INGEST_BATCH_WAIT_MS = tostring(var.ingest.batch_wait_ms)
-        })
-        content {
-          name  = env.key
-          value = env.value
-        }
-      }
-
-      # cpu_idle = false: CPU stays allocated with no inbound requests, which a
-      # streaming-pull worker needs to make progress at all.
-      resources {
-        limits = {
-          cpu    = var.ingest.cpu
-          memory = var.ingest.memory
-        }
-        cpu_idle          = false
-        startup_cpu_boost = true
-      }
-
-      startup_probe {
-        period_seconds    = 3
-        timeout_seconds   = 2
-        failure_threshold = 20
-        http_get {
-          path = "/readyz"
-          port = var.app_port
-        }
-      }
-
-      liveness_probe {
-        period_seconds    = 15
-        timeout_seconds   = 3
-        failure_threshold = 3
-        http_get {
-          path = "/healthz"
-          port = var.app_port
-        }
-      }
-    }
-
-    containers {
-      name  = "cloud-sql-proxy"
-      image = var.sql_proxy_image
-      args  = local.proxy_args
-
-      resources {
-        limits = {
-          cpu    = "500m"
-          memory = "256Mi"
-        }
-        cpu_idle = false
-      }
-
-      startup_probe {
-        period_seconds    = 2
-        timeout_seconds   = 2
-        failure_threshold = 30
-        http_get {
-          path = "/startup"
-          port = local.proxy_health_port
-        }
-      }
-    }
-
-    containers {
-      name       = "prometheus-collector"
-      image      = var.gmp_sidecar_image
-      depends_on = ["app"]
-
-      resources {
-        limits = {
-          cpu    = "500m"
-          memory = "256Mi"
-        }
-        cpu_idle = false
-      }
-
-      volume_mounts {
-        name       = "gmp-config"
-        mount_path = "/etc/rungmp"
-      }
-    }
-
-    volumes {
-      name = "gmp-config"
-      secret {
-        secret = google_secret_manager_secret.gmp_config["ingest"].secret_id
-        items {
-          version = "latest"
-          path    = "config.yaml"
-        }
-      }
-    }
-  }
-
-  lifecycle {
-    ignore_changes = [template[0].containers[0].image, client, client_version]
-  }
+  network_id        = var.network_id
+  subnet_id         = var.subnet_id
+  sql_proxy         = local.sql_proxy
+  gmp_sidecar_image = var.gmp_sidecar_image
+  gmp_config_secret = google_secret_manager_secret.gmp_config["ingest"].secret_id
 
   depends_on = [
     google_secret_manager_secret_version.gmp_config,
     google_secret_manager_secret_iam_member.gmp_config_accessor,
   ]
+}
+
+# Both services were resources of this module before modules/service existed: these moves
+# keep their state (terraform plan shows a move, not a destroy and a create).
+moved {
+  from = google_cloud_run_v2_service.api
+  to   = module.api.google_cloud_run_v2_service.main
+}
+
+moved {
+  from = google_cloud_run_v2_service.ingest
+  to   = module.ingest.google_cloud_run_v2_service.main
 }
 
 # --- flightdeck-migrate ---------------------------------------------------------
@@ -513,8 +307,8 @@ resource "google_cloud_run_v2_job" "migrate" {
 resource "google_cloud_run_v2_service_iam_member" "deployer" {
   for_each = merge(
     {
-      api    = google_cloud_run_v2_service.api.name
-      ingest = google_cloud_run_v2_service.ingest.name
+      api    = module.api.name
+      ingest = module.ingest.name
     },
     { for p in google_cloud_run_v2_service.probe : "probe" => p.name },
   )

@@ -1,16 +1,16 @@
 output "api_service_name" {
   description = "Name of the API Cloud Run service."
-  value       = google_cloud_run_v2_service.api.name
+  value       = module.api.name
 }
 
 output "api_run_url" {
   description = "run.app URL of the API service. It refuses internet traffic (ingress internal + load balancer): third parties use the edge module's url."
-  value       = google_cloud_run_v2_service.api.uri
+  value       = module.api.uri
 }
 
 output "ingest_service_name" {
   description = "Name of the ingest worker Cloud Run service."
-  value       = google_cloud_run_v2_service.ingest.name
+  value       = module.ingest.name
 }
 
 output "probe_service_name" {

@@ -147,7 +147,7 @@ impl Harness {
 
 /// `n` realistic events from the synthetic generator.
 pub fn generated_events(n: usize, seed: u64) -> Vec<flightdeck::domain::FlightEvent> {
-    let mut generator = flightdeck::domain::synthetic::Generator::new(seed, 300);
+    let mut generator = flightdeck::publish::synthetic::Generator::new(seed, 300);
     (0..n)
         .map(|_| generator.next_event(chrono::Utc::now()))
         .collect()

@@ -2,7 +2,7 @@
 
 use flightdeck::config::PubSubSettings;
 use flightdeck::domain::FlightEvent;
-use flightdeck::pubsub::{client, publish, setup};
+use flightdeck::pubsub::{client, message, setup};
 use google_cloud_pubsub::client::Publisher;
 use google_cloud_pubsub::model::Message;
 use std::collections::HashMap;
@@ -55,7 +55,7 @@ impl TestPubSub {
     pub async fn publish_events(&self, events: &[FlightEvent]) -> Vec<String> {
         let pending: Vec<_> = events
             .iter()
-            .map(|e| self.publisher.publish(publish::event_message(e)))
+            .map(|e| self.publisher.publish(message::event_message(e)))
             .collect();
         futures::future::join_all(pending)
             .await
@@ -66,7 +66,7 @@ impl TestPubSub {
 
     pub async fn publish_raw(&self, data: Vec<u8>, attributes: HashMap<String, String>) -> String {
         self.publisher
-            .publish(publish::raw_message(data, attributes))
+            .publish(message::raw_message(data, attributes))
             .await
             .expect("publish raw message")
     }

@@ -1,67 +1,69 @@
 //! The `publish` command: synthetic flight events at a steady rate, optionally mixed with poison.
 
-use super::client::publisher;
-use crate::config::PubSubSettings;
-use crate::domain::{FlightEvent, SCHEMA_VERSION, synthetic::Generator};
+pub mod synthetic;
+
+use crate::config::{PubSubSettings, PublishSettings};
+use crate::pubsub::client::publisher;
+use crate::pubsub::message::{event_message, raw_message};
 use chrono::Utc;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use google_cloud_pubsub::model::Message;
 use rand::Rng;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use synthetic::Generator;
 use tokio_util::sync::CancellationToken;
-
-/// What to publish and how fast.
-#[derive(Debug, Clone)]
-pub struct PublishOptions {
-    /// Messages per second; 0 publishes as fast as the topic accepts.
-    pub rate: f64,
-    /// Stop after this many messages; `None` runs until interrupted.
-    pub count: Option<u64>,
-    /// Share of messages (0..=1) that are deliberately invalid.
-    pub invalid_ratio: f64,
-    pub seed: u64,
-    pub active_flights: usize,
-}
 
 /// Outcome of a publish run.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct PublishReport {
+    /// Events of the back-filled history, published before the live stream (and counted in
+    /// `published` or `failed` like the rest).
+    pub history: u64,
     pub published: u64,
     pub invalid: u64,
     pub failed: u64,
     pub seconds: f64,
 }
 
-/// The Pub/Sub message carrying `event` (schema v1).
-pub fn event_message(event: &FlightEvent) -> Message {
-    let data = serde_json::to_vec(event).expect("events always serialize");
-    raw_message(
-        data,
-        HashMap::from([("schema_version".to_string(), SCHEMA_VERSION.to_string())]),
-    )
-}
-
-/// A message with the current trace context injected as a W3C `traceparent` attribute.
-pub fn raw_message(data: Vec<u8>, mut attributes: HashMap<String, String>) -> Message {
-    crate::telemetry::inject_trace_context(&mut attributes);
-    Message::new().set_data(data).set_attributes(attributes)
-}
-
 /// Most messages waiting for a server answer at once; bounds memory at high rates.
 const MAX_IN_FLIGHT: usize = 20_000;
+/// How long a message may wait for others to share its publish request.
+const BATCH_DELAY: Duration = Duration::from_millis(10);
+/// Pause when the schedule is ahead, so a slow rate does not spin.
+const IDLE_TICK: Duration = Duration::from_millis(5);
+/// Interval of the progress log line.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 pub async fn run(
     settings: &PubSubSettings,
-    options: &PublishOptions,
+    options: &PublishSettings,
     shutdown: CancellationToken,
 ) -> anyhow::Result<PublishReport> {
-    let publisher = publisher(settings, settings.topic_path(), Duration::from_millis(10)).await?;
-    let mut generator = Generator::new(options.seed, options.active_flights);
+    let publisher = publisher(settings, settings.topic_path(), BATCH_DELAY).await?;
+    let seed = options.seed.unwrap_or_else(rand::random);
+    let mut generator = Generator::new(seed, options.active_flights);
     let mut chance = rand::rng();
     let mut in_flight = FuturesUnordered::new();
     let mut report = PublishReport::default();
+    for event in generator.history(options.backfill_days, Utc::now()) {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        if in_flight.len() >= MAX_IN_FLIGHT
+            && let Some(result) = in_flight.next().await
+        {
+            record(&mut report, result);
+        }
+        in_flight.push(publisher.publish(event_message(&event)));
+        report.history += 1;
+    }
+    if report.history > 0 {
+        tracing::info!(
+            events = report.history,
+            days = options.backfill_days,
+            "history published"
+        );
+    }
     let started = Instant::now();
     let mut sent: u64 = 0;
     let mut last_progress = Instant::now();
@@ -96,9 +98,9 @@ pub async fn run(
                 record(&mut report, result);
             }
         } else if sent >= due {
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(IDLE_TICK).await;
         }
-        if last_progress.elapsed() >= Duration::from_secs(10) {
+        if last_progress.elapsed() >= PROGRESS_EVERY {
             tracing::info!(
                 sent,
                 published = report.published,

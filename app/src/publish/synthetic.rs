@@ -1,6 +1,8 @@
 //! Realistic synthetic flight events (lifecycles, delays, cancellations) and poison messages.
 
-use super::event::{FlightEvent, FlightStatus};
+use crate::domain::{
+    DeadLetterReason, FlightEvent, FlightStatus, SCHEMA_VERSION_ATTRIBUTE, schema_attributes,
+};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -39,6 +41,55 @@ impl Flight {
 
     fn finished(&self) -> bool {
         matches!(self.status, FlightStatus::Arrived | FlightStatus::Cancelled)
+    }
+}
+
+/// Flights a day in a back-filled history ([`Generator::history`]).
+pub const HISTORY_FLIGHTS_PER_DAY: usize = 60;
+
+/// Moves `flight` one step through its lifecycle.
+fn advance(rng: &mut StdRng, flight: &mut Flight) {
+    let roll: f64 = rng.random();
+    flight.status = match flight.status {
+        FlightStatus::Scheduled if roll < 0.02 => FlightStatus::Cancelled,
+        FlightStatus::Scheduled | FlightStatus::Delayed if roll < 0.25 => {
+            let extra = rng.random_range(5..=90);
+            flight.delay_minutes = Some(flight.delay_minutes.unwrap_or(0) + extra);
+            FlightStatus::Delayed
+        }
+        FlightStatus::Scheduled | FlightStatus::Delayed => FlightStatus::Boarding,
+        FlightStatus::Boarding => {
+            // Most departures are close to schedule; a long tail is late.
+            let late = if roll < 0.7 {
+                rng.random_range(0..=10)
+            } else {
+                rng.random_range(11..=180)
+            };
+            let delay = flight.delay_minutes.unwrap_or(0).max(late);
+            flight.delay_minutes = Some(delay);
+            flight.actual_departure =
+                Some(flight.scheduled_departure + Duration::minutes(i64::from(delay)));
+            FlightStatus::Departed
+        }
+        FlightStatus::Departed => FlightStatus::Arrived,
+        done => done,
+    };
+}
+
+/// The event reporting `flight`'s current state, timestamped `now`.
+fn event_of(flight: &Flight, now: DateTime<Utc>) -> FlightEvent {
+    FlightEvent {
+        event_id: Uuid::new_v4(),
+        flight_id: flight.id(),
+        airline: flight.airline.to_string(),
+        flight_number: flight.number.to_string(),
+        origin: flight.origin.to_string(),
+        destination: flight.destination.to_string(),
+        status: flight.status,
+        scheduled_departure: flight.scheduled_departure,
+        actual_departure: flight.actual_departure,
+        delay_minutes: flight.delay_minutes,
+        event_time: now.trunc_subsecs(6),
     }
 }
 
@@ -88,52 +139,32 @@ impl Generator {
         let index = self.rng.random_range(0..self.flights.len());
         if self.flights[index].finished() {
             self.flights[index] = self.new_flight(now);
-            return self.event_for(index, now);
+        } else {
+            advance(&mut self.rng, &mut self.flights[index]);
         }
-        let roll: f64 = self.rng.random();
-        let flight = &mut self.flights[index];
-        flight.status = match flight.status {
-            FlightStatus::Scheduled if roll < 0.02 => FlightStatus::Cancelled,
-            FlightStatus::Scheduled | FlightStatus::Delayed if roll < 0.25 => {
-                let extra = self.rng.random_range(5..=90);
-                flight.delay_minutes = Some(flight.delay_minutes.unwrap_or(0) + extra);
-                FlightStatus::Delayed
-            }
-            FlightStatus::Scheduled | FlightStatus::Delayed => FlightStatus::Boarding,
-            FlightStatus::Boarding => {
-                // Most departures are close to schedule; a long tail is late.
-                let late = if roll < 0.7 {
-                    self.rng.random_range(0..=10)
-                } else {
-                    self.rng.random_range(11..=180)
-                };
-                let delay = flight.delay_minutes.unwrap_or(0).max(late);
-                flight.delay_minutes = Some(delay);
-                flight.actual_departure =
-                    Some(flight.scheduled_departure + Duration::minutes(i64::from(delay)));
-                FlightStatus::Departed
-            }
-            FlightStatus::Departed => FlightStatus::Arrived,
-            done => done,
-        };
-        self.event_for(index, now)
+        event_of(&self.flights[index], now)
     }
 
-    fn event_for(&self, index: usize, now: DateTime<Utc>) -> FlightEvent {
-        let flight = &self.flights[index];
-        FlightEvent {
-            event_id: Uuid::new_v4(),
-            flight_id: flight.id(),
-            airline: flight.airline.to_string(),
-            flight_number: flight.number.to_string(),
-            origin: flight.origin.to_string(),
-            destination: flight.destination.to_string(),
-            status: flight.status,
-            scheduled_departure: flight.scheduled_departure,
-            actual_departure: flight.actual_departure,
-            delay_minutes: flight.delay_minutes,
-            event_time: now.trunc_subsecs(6),
+    /// Whole lifecycles of [`HISTORY_FLIGHTS_PER_DAY`] flights a day scheduled over the `days`
+    /// before `now`, oldest first, each event timed around its flight's departure and never
+    /// after `now`: a history for the delay statistics of a fresh system.
+    pub fn history(&mut self, days: u32, now: DateTime<Utc>) -> Vec<FlightEvent> {
+        let mut events = Vec::new();
+        for day in (1..=i64::from(days)).rev() {
+            for _ in 0..HISTORY_FLIGHTS_PER_DAY {
+                let mut flight = self.new_flight(now - Duration::days(day));
+                let mut event_time = flight.scheduled_departure - Duration::hours(3);
+                loop {
+                    events.push(event_of(&flight, event_time.min(now)));
+                    if flight.finished() {
+                        break;
+                    }
+                    advance(&mut self.rng, &mut flight);
+                    event_time += Duration::minutes(self.rng.random_range(10..=60));
+                }
+            }
         }
+        events
     }
 
     /// A random poison message of any kind.
@@ -164,19 +195,19 @@ impl PoisonKind {
     ];
 
     /// The DLQ reason the worker must attach to this kind.
-    pub fn expected_reason(self) -> &'static str {
+    pub fn expected_reason(self) -> DeadLetterReason {
         match self {
-            Self::NotUtf8 => "not_utf8",
-            Self::NotJson => "invalid_json",
-            Self::MissingField => "missing_field",
-            Self::InvalidField => "invalid_field",
-            Self::WrongSchemaVersion => "unsupported_schema_version",
+            Self::NotUtf8 => DeadLetterReason::NotUtf8,
+            Self::NotJson => DeadLetterReason::InvalidJson,
+            Self::MissingField => DeadLetterReason::MissingField,
+            Self::InvalidField => DeadLetterReason::InvalidField,
+            Self::WrongSchemaVersion => DeadLetterReason::UnsupportedSchemaVersion,
         }
     }
 
     /// Builds message data and attributes of this kind from an otherwise valid event.
     pub fn message(self, valid: &FlightEvent) -> (Vec<u8>, HashMap<String, String>) {
-        let mut attributes = HashMap::from([("schema_version".to_string(), "1".to_string())]);
+        let mut attributes = schema_attributes();
         let mut json = serde_json::to_value(valid).expect("event serializes");
         let data = match self {
             Self::NotUtf8 => vec![0xc3, 0x28, 0xff, 0xfe],
@@ -190,7 +221,7 @@ impl PoisonKind {
                 json.to_string().into_bytes()
             }
             Self::WrongSchemaVersion => {
-                attributes.insert("schema_version".into(), "2".into());
+                attributes.insert(SCHEMA_VERSION_ATTRIBUTE.into(), "2".into());
                 json.to_string().into_bytes()
             }
         };
@@ -206,7 +237,7 @@ mod tests {
     fn generated_events_are_valid_and_follow_a_lifecycle() {
         let mut generator = Generator::new(7, 20);
         let now = Utc::now();
-        let attrs = HashMap::from([("schema_version".to_string(), "1".to_string())]);
+        let attrs = schema_attributes();
         let mut statuses = std::collections::HashSet::new();
         for _ in 0..5_000 {
             let event = generator.next_event(now);
@@ -222,6 +253,29 @@ mod tests {
             FlightStatus::ALL.len(),
             "every status appears"
         );
+    }
+
+    #[test]
+    fn a_history_finishes_every_flight_in_the_past_days() {
+        let now = Utc::now();
+        let events = Generator::new(3, 10).history(7, now);
+        let mut last: HashMap<String, FlightStatus> = HashMap::new();
+        for event in &events {
+            assert!(event.event_time <= now);
+            assert!(event.scheduled_departure < now - Duration::hours(11));
+            assert!(event.scheduled_departure > now - Duration::days(8));
+            last.insert(event.flight_id.clone(), event.status);
+        }
+        assert_eq!(last.len(), 7 * HISTORY_FLIGHTS_PER_DAY);
+        assert!(
+            last.values()
+                .all(|s| matches!(s, FlightStatus::Arrived | FlightStatus::Cancelled))
+        );
+        let days: std::collections::HashSet<_> = events
+            .iter()
+            .map(|e| e.scheduled_departure.date_naive())
+            .collect();
+        assert!(days.len() >= 7, "{days:?}");
     }
 
     #[test]
