@@ -23,7 +23,9 @@ async fn a_backfilled_week_fills_the_default_statistics_window() {
             "11",
         ])
         .await;
-    let report: serde_json::Value = serde_json::from_str(report.trim()).expect("JSON report");
+    // Log lines share stdout; the report is the last line.
+    let report = report.lines().last().expect("a report line");
+    let report: serde_json::Value = serde_json::from_str(report).expect("JSON report");
     let history = report["history"].as_u64().expect("history count");
     assert_eq!(report["failed"], 0, "{report}");
     assert_eq!(report["published"].as_u64(), Some(history), "{report}");
