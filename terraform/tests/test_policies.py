@@ -10,21 +10,16 @@ failing resource fails because of what it refers to, not because its context is 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from hcl import TERRAFORM
+from hcl import TERRAFORM, checkov_path
 
 POLICIES = TERRAFORM / "policies"
 FIXTURES = POLICIES / "fixtures"
-CHECKOV = os.environ.get(
-    "FLIGHTDECK_CHECKOV",
-    str(Path(os.environ.get("FLIGHTDECK_TOOLS", "/var/tmp/flightdeck-tools")) / "infra-checkov/bin/checkov"),
-)
+CHECKOV = str(checkov_path())
 
 
 def policy_ids() -> list[str]:

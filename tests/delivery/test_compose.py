@@ -20,12 +20,16 @@ SERVICES = COMPOSE["services"]
 PROMETHEUS = load_yaml(ROOT / "deploy" / "compose" / "prometheus.yml")
 
 COMMANDS = {"migrate", "serve", "ingest", "publish", "pubsub-setup", "probe"}
-CONTRACT_ENV = {
-    "DATABASE_URL", "GOOGLE_CLOUD_PROJECT", "PUBSUB_EMULATOR_HOST", "PUBSUB_TOPIC", "PUBSUB_SUBSCRIPTION",
-    "PUBSUB_DLQ_TOPIC", "INGEST_STREAMS", "INGEST_BATCH_MAX", "INGEST_BATCH_WAIT_MS", "DB_POOL_MAX",
-    "LOG_FORMAT", "RUST_LOG", "OTEL_EXPORTER_OTLP_ENDPOINT", "PORT", "METRICS_PORT",
-    "PROBE_API_URL", "PROBE_API_KEY", "PROBE_INTERVAL_MS", "PROBE_TIMEOUT_MS",
-}
+
+
+def settings_reference():
+    """Variable names of docs/reference.md#settings, the table generated from app/src/config.rs."""
+    text = (ROOT / "docs" / "reference.md").read_text()
+    block = text.split("<!-- generated: settings", 1)[1].split("<!-- end generated: settings", 1)[0]
+    return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", block, re.MULTILINE))
+
+
+CONTRACT_ENV = settings_reference()
 DEFAULT_PORT, DEFAULT_METRICS_PORT = 8080, 9464
 # Directories the SRE part provides; compose mounts them whole.
 SRE_PATHS = {"alerts", "alerts/rules", "slo/_gen", "dashboards", "dashboards/provisioning"}
@@ -72,13 +76,18 @@ def test_one_service_builds_the_image_the_others_reuse():
     assert "GIT_SHA" in flightdeck_services()[builders[0]]["build"]["args"]
 
 
+def test_the_settings_reference_is_read():
+    assert {"DATABASE_URL", "PUBLISH_BACKFILL_DAYS", "RUST_LOG"} <= CONTRACT_ENV
+
+
 def test_publish_arguments_are_valid():
     args = command(SERVICES["publish"])
     assert args[0] == "publish"
     values = dict(zip(args[1::2], args[2::2]))
-    assert set(values) == {"--rate", "--count", "--invalid-ratio"}
+    assert set(values) == {"--rate", "--count", "--invalid-ratio", "--backfill-days"}
     assert int(values["--rate"]) > 0 and int(values["--count"]) > 0
     assert 0.0 <= float(values["--invalid-ratio"]) <= 1.0
+    assert 0 <= int(values["--backfill-days"]) <= 92
 
 
 @pytest.mark.parametrize("name", sorted(flightdeck_services()))

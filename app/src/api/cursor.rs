@@ -12,6 +12,10 @@ use uuid::Uuid;
 /// Longest cursor this API produces ("v1:" + 17-digit micros + ":" + 36-char UUID, base64url).
 pub const MAX_LEN: usize = 80;
 
+/// The cursor's documented shape: base64url of at most [`MAX_LEN`] characters (a unit test
+/// ties the two).
+pub const PATTERN: &str = "^[A-Za-z0-9_-]{1,80}$";
+
 pub fn encode(position: FeedPosition) -> String {
     let raw = format!(
         "v1:{}:{}",
@@ -54,6 +58,16 @@ pub fn decode(cursor: &str) -> Result<FeedPosition, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_pattern_allows_the_longest_cursor() {
+        assert!(PATTERN.ends_with(&format!("{{1,{MAX_LEN}}}$")));
+        let longest = encode(FeedPosition {
+            event_time: DateTime::from_timestamp_micros(-62_135_596_800_000_000).unwrap(),
+            event_id: Uuid::max(),
+        });
+        assert!(longest.len() <= MAX_LEN, "{longest}");
+    }
     use proptest::prelude::*;
 
     fn position(micros: i64, id: u128) -> FeedPosition {

@@ -3,9 +3,10 @@
 use super::cache::Cached;
 use super::compression::Coding;
 use super::error::{ApiError, Problem};
-use super::params::is_flight_id;
+use super::schema::{Event, Flight};
 use super::{ApiContext, conditional_json};
-use crate::db::queries::{self, FlightState, StoredEvent};
+use crate::db::queries;
+use crate::domain::event::FLIGHT_ID;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue};
@@ -18,9 +19,9 @@ pub const LATEST_EVENTS: i64 = 20;
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FlightView {
-    pub flight: FlightState,
+    pub flight: Flight,
     /// The latest 20 events of the flight, newest first.
-    pub events: Vec<StoredEvent>,
+    pub events: Vec<Event>,
 }
 
 pub fn router() -> Router<ApiContext> {
@@ -32,7 +33,7 @@ pub fn router() -> Router<ApiContext> {
     path = "/v1/flights/{flight_id}",
     tag = "flights",
     params(
-        ("flight_id" = String, Path, description = "Flight id, 1-64 characters of A-Z a-z 0-9 -", pattern = "^[A-Za-z0-9-]{1,64}$"),
+        ("flight_id" = String, Path, description = "Flight id"),
         ("Accept-Encoding" = Option<String>, Header, description = "zstd, br and gzip are offered (q-values honoured; ties go to zstd, then br)"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of a copy the client holds; an unchanged flight is a 304"),
     ),
@@ -55,11 +56,8 @@ pub async fn get_flight(
 ) -> Result<Response, ApiError> {
     let Path(flight_id) = flight_id
         .map_err(|_| ApiError::invalid("flight_id", "is not valid percent-encoded UTF-8"))?;
-    if !is_flight_id(&flight_id) {
-        return Err(ApiError::invalid(
-            "flight_id",
-            format!("must be 1-64 characters of A-Z a-z 0-9 -, got {flight_id:?}"),
-        ));
+    if let Some(refusal) = FLIGHT_ID.refusal("flight_id", &flight_id) {
+        return Err(refusal);
     }
     let client = crate::db::checkout(&context.pool).await?;
     // Both queries are pipelined on one connection.
@@ -69,7 +67,11 @@ pub async fn get_flight(
     )?;
     let flight =
         state.ok_or_else(|| ApiError::NotFound(format!("flight {flight_id} is unknown")))?;
-    let body = serde_json::to_vec(&FlightView { flight, events }).map_err(anyhow::Error::from)?;
+    let view = FlightView {
+        flight: flight.into(),
+        events: events.into_iter().map(Event::from).collect(),
+    };
+    let body = serde_json::to_vec(&view).map_err(anyhow::Error::from)?;
     // Flights are read fresh on every request: clients revalidate, and an unchanged flight
     // costs them a 304.
     let no_cache = HeaderValue::from_static("no-cache");

@@ -12,6 +12,7 @@ pub mod health;
 pub mod middleware;
 pub mod openapi;
 pub mod params;
+pub mod schema;
 pub mod stats;
 
 use crate::config::HttpSettings;

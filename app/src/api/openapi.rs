@@ -1,9 +1,11 @@
 //! GET /openapi.json: the OpenAPI 3.1 description generated from the handlers.
 
 use super::ApiContext;
+use crate::domain::event::TEXT_FIELDS;
 use axum::{Json, Router, routing::get};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -16,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         title = "flightdeck API",
         description = "Flight events ingested from Pub/Sub, served newest first, per flight and as daily delay statistics. Errors are RFC 9457 problem+json."
     ),
-    modifiers(&KeysAndQuotas),
+    modifiers(&KeysAndQuotas, &FieldRules),
     paths(
         super::events::list_events,
         super::flights::get_flight,
@@ -111,6 +113,65 @@ impl Modify for KeysAndQuotas {
                 ok.headers.insert("RateLimit-Policy".into(), header(POLICY));
                 ok.headers.insert("RateLimit".into(), header(STATE));
             }
+        }
+    }
+}
+
+/// Writes each field rule's pattern into the document, for every parameter and property of
+/// that name: the rules live once in `domain::event` (and the cursor's in `api::cursor`), not
+/// in the handlers' attributes.
+struct FieldRules;
+
+fn rule_pattern(name: &str) -> Option<&'static str> {
+    match name {
+        "cursor" | "next_cursor" => Some(super::cursor::PATTERN),
+        _ => TEXT_FIELDS
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, rule)| rule.pattern),
+    }
+}
+
+fn set_pattern(schema: &mut RefOr<Schema>, pattern: &str) {
+    if let RefOr::T(Schema::Object(object)) = schema {
+        object.pattern = Some(pattern.to_string());
+    }
+}
+
+fn properties_with_rules(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            for (name, property) in object.properties.iter_mut() {
+                if let Some(pattern) = rule_pattern(name) {
+                    set_pattern(property, pattern);
+                }
+            }
+        }
+        RefOr::T(Schema::AllOf(all)) => all.items.iter_mut().for_each(properties_with_rules),
+        _ => {}
+    }
+}
+
+impl Modify for FieldRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let parameters = item
+                .get
+                .iter_mut()
+                .flat_map(|op| op.parameters.iter_mut().flatten());
+            for parameter in parameters {
+                if let (Some(pattern), Some(schema)) =
+                    (rule_pattern(&parameter.name), parameter.schema.as_mut())
+                {
+                    set_pattern(schema, pattern);
+                }
+            }
+        }
+        if let Some(components) = openapi.components.as_mut() {
+            components
+                .schemas
+                .values_mut()
+                .for_each(properties_with_rules);
         }
     }
 }

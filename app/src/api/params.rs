@@ -1,6 +1,7 @@
 //! Strict query-string parsing: unknown or malformed parameters are a 400 that names them.
 
 use super::error::ApiError;
+use crate::domain::event::TextRule;
 use crate::domain::{FIRST_DAY, LAST_DAY, is_supported_day};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -86,25 +87,22 @@ impl Params {
             })
     }
 
-    /// An optional text parameter that must satisfy `valid` (described by `expected`).
-    pub fn text(
-        &self,
-        name: &'static str,
-        expected: &str,
-        valid: impl Fn(&str) -> bool,
-    ) -> Result<Option<String>, ApiError> {
+    /// An optional text parameter that must obey `rule`.
+    pub fn text(&self, name: &'static str, rule: TextRule) -> Result<Option<String>, ApiError> {
         match self.get(name) {
             None => Ok(None),
-            Some(v) if valid(v) => Ok(Some(v.to_string())),
-            Some(v) => Err(ApiError::invalid(
-                name,
-                format!("must be {expected}, got {v:?}"),
-            )),
+            Some(v) => rule.refusal(name, v).map_or(Ok(Some(v.to_string())), Err),
         }
     }
 }
 
-pub use crate::domain::event::{is_flight_id, is_iata};
+impl TextRule {
+    /// The 400 problem for a `value` of parameter `name` that breaks this rule, if it does.
+    pub fn refusal(&self, name: &'static str, value: &str) -> Option<ApiError> {
+        (!self.accepts(value))
+            .then(|| ApiError::invalid(name, format!("must be {}, got {value:?}", self.expected)))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -183,7 +181,7 @@ mod tests {
             if let Ok(params) = Params::parse(Some(&raw), &["limit", "to", "origin"]) {
                 let _ = params.integer("limit", 50, 1..=500);
                 let _ = params.date("to", FIRST_DAY);
-                let _ = params.text("origin", "x", |s| !s.is_empty());
+                let _ = params.text("origin", crate::domain::event::IATA);
             }
         }
 

@@ -3,9 +3,11 @@
 use super::cache::CacheKey;
 use super::compression::Coding;
 use super::error::{ApiError, Problem};
-use super::params::{Params, is_iata};
+use super::params::Params;
+use super::schema::DayStats;
 use super::{ApiContext, conditional_json};
-use crate::db::queries::{self, DayDelayStats};
+use crate::db::queries;
+use crate::domain::event::IATA;
 use crate::domain::{FIRST_DAY, is_supported_day};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -19,12 +21,11 @@ pub const MAX_DAYS: u64 = 92;
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DelayStats {
-    #[schema(pattern = "^[A-Z]{3}$")]
     pub origin: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// One entry per day of the range, in order; days without flights have zero counts.
-    pub days: Vec<DayDelayStats>,
+    pub days: Vec<DayStats>,
 }
 
 pub fn router() -> Router<ApiContext> {
@@ -36,7 +37,7 @@ pub fn router() -> Router<ApiContext> {
     path = "/v1/stats/delays",
     tag = "stats",
     params(
-        ("origin" = String, Query, description = "IATA origin airport, e.g. SCL", pattern = "^[A-Z]{3}$"),
+        ("origin" = String, Query, description = "IATA origin airport, e.g. SCL"),
         ("from" = Option<String>, Query, description = "First day YYYY-MM-DD (UTC), from 1970-01-01 to 2199-12-31; default 6 days before `to`", format = Date),
         ("to" = Option<String>, Query, description = "Last day YYYY-MM-DD (UTC), inclusive, from 1970-01-01 to 2199-12-31; default today", format = Date),
         ("Accept-Encoding" = Option<String>, Header, description = "zstd, br and gzip are offered (q-values honoured; ties go to zstd, then br)"),
@@ -60,7 +61,7 @@ pub async fn delays(
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &["origin", "from", "to"])?;
     let origin = params
-        .text("origin", "an IATA code of 3 uppercase letters", is_iata)?
+        .text("origin", IATA)?
         .ok_or_else(|| ApiError::invalid("origin", "is required (an IATA code such as SCL)"))?;
     let to = params.date("to", Utc::now().date_naive())?;
     let week_before = to
@@ -94,7 +95,7 @@ pub async fn delays(
                 origin: origin.clone(),
                 from,
                 to,
-                days,
+                days: days.into_iter().map(DayStats::from).collect(),
             };
             Ok(serde_json::to_vec(&stats)
                 .map_err(anyhow::Error::from)?

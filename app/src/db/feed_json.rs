@@ -1,5 +1,5 @@
 //! Feed rows to JSON straight from PostgreSQL's binary format: no per-row structs or strings,
-//! one pre-sized buffer, byte-for-byte what serde writes for `StoredEvent`.
+//! one pre-sized buffer, byte-for-byte what serde writes for the API's `api::schema::Event`.
 
 use super::DbError;
 use crate::domain::FlightStatus;

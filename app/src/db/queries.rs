@@ -3,15 +3,13 @@
 use super::DbError;
 use crate::domain::{FlightEvent, FlightStatus, SYNTHETIC_FLIGHT_PREFIX};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use tokio_postgres::Row;
 use tracing::Instrument;
 use uuid::Uuid;
 
 /// A stored event: the published fields plus when Pub/Sub accepted it and when it was stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
-    #[serde(flatten)]
     pub event: FlightEvent,
     /// Pub/Sub publish time of the message that carried the event.
     pub published_at: DateTime<Utc>,
@@ -195,22 +193,16 @@ pub async fn list_events_json(
 }
 
 /// Current state of one flight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FlightState {
-    #[schema(pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub flight_id: String,
-    #[schema(pattern = "^[A-Z0-9]{2,3}$")]
     pub airline: String,
-    #[schema(pattern = "^[0-9]{1,5}$")]
     pub flight_number: String,
-    #[schema(pattern = "^[A-Z]{3}$")]
     pub origin: String,
-    #[schema(pattern = "^[A-Z]{3}$")]
     pub destination: String,
     pub status: FlightStatus,
     pub scheduled_departure: DateTime<Utc>,
     pub actual_departure: Option<DateTime<Utc>>,
-    #[schema(minimum = 0)]
     pub delay_minutes: Option<i32>,
     /// The event that set this state (the newest by `event_time`, then `event_id`).
     pub last_event_id: Uuid,
@@ -256,25 +248,19 @@ pub async fn flight_state(
 }
 
 /// Delay statistics of flights scheduled to depart from one origin on one UTC day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DayDelayStats {
     pub day: NaiveDate,
     /// Flights scheduled that day (current state, one per flight).
-    #[schema(minimum = 0)]
     pub flights: i64,
     /// Flights that departed (status departed or arrived).
-    #[schema(minimum = 0)]
     pub departed: i64,
-    #[schema(minimum = 0)]
     pub cancelled: i64,
     /// Share of departed flights that left at most 15 minutes late; null when none departed.
-    #[schema(minimum = 0, maximum = 1)]
     pub on_time_ratio: Option<f64>,
     /// Mean delay of departed flights in minutes; null when none departed.
-    #[schema(minimum = 0)]
     pub avg_delay_minutes: Option<f64>,
     /// 95th percentile delay of departed flights in minutes; null when none departed.
-    #[schema(minimum = 0)]
     pub p95_delay_minutes: Option<f64>,
 }
 

@@ -44,7 +44,7 @@ pub fn is_supported_day(day: NaiveDate) -> bool {
 pub const SYNTHETIC_FLIGHT_PREFIX: &str = "PROBE-";
 
 /// Lifecycle status of a flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FlightStatus {
     Scheduled,
@@ -82,30 +82,24 @@ impl FlightStatus {
 }
 
 /// A valid flight event (schema v1). Every field has been checked against the contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlightEvent {
     /// Idempotency key: an event is stored once however often it is delivered.
     pub event_id: Uuid,
     /// 1-64 characters of `[A-Za-z0-9-]`.
-    #[schema(example = "LA800-2026-11-28", pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub flight_id: String,
     /// 2-3 uppercase letters or digits (IATA/ICAO airline code).
-    #[schema(example = "LA", pattern = "^[A-Z0-9]{2,3}$")]
     pub airline: String,
     /// 1-5 digits, kept as text so leading zeros survive.
-    #[schema(example = "800", pattern = "^[0-9]{1,5}$")]
     pub flight_number: String,
     /// IATA airport code, 3 uppercase letters.
-    #[schema(example = "SCL", pattern = "^[A-Z]{3}$")]
     pub origin: String,
     /// IATA airport code, 3 uppercase letters.
-    #[schema(example = "MAD", pattern = "^[A-Z]{3}$")]
     pub destination: String,
     pub status: FlightStatus,
     pub scheduled_departure: DateTime<Utc>,
     pub actual_departure: Option<DateTime<Utc>>,
     /// Minutes of delay, >= 0.
-    #[schema(minimum = 0)]
     pub delay_minutes: Option<i32>,
     /// When the event happened at the source.
     pub event_time: DateTime<Utc>,
@@ -267,41 +261,13 @@ impl FlightEvent {
     fn from_wire(wire: WireEvent<'_>) -> Result<Self, DecodeError> {
         let event_id = Uuid::parse_str(required_str(&wire.event_id, "event_id")?)
             .map_err(|_| invalid("event_id", "a UUID"))?;
-        let flight_id = checked(
-            &wire.flight_id,
-            "flight_id",
-            "1-64 characters of A-Z a-z 0-9 -",
-            is_flight_id,
-        )?;
-        let airline = checked(
-            &wire.airline,
-            "airline",
-            "2-3 uppercase letters or digits",
-            |s| {
-                (2..=3).contains(&s.len())
-                    && s.bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            },
-        )?;
-        let flight_number = checked(&wire.flight_number, "flight_number", "1-5 digits", |s| {
-            (1..=5).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-        })?;
-        let origin = checked(
-            &wire.origin,
-            "origin",
-            "an IATA code of 3 uppercase letters",
-            is_iata,
-        )?;
-        let destination = checked(
-            &wire.destination,
-            "destination",
-            "an IATA code of 3 uppercase letters",
-            is_iata,
-        )?;
-        let status = FlightStatus::parse(required_str(&wire.status, "status")?).ok_or(invalid(
-            "status",
-            "one of scheduled, boarding, departed, arrived, delayed, cancelled",
-        ))?;
+        let flight_id = checked(&wire.flight_id, "flight_id", FLIGHT_ID)?;
+        let airline = checked(&wire.airline, "airline", AIRLINE)?;
+        let flight_number = checked(&wire.flight_number, "flight_number", FLIGHT_NUMBER)?;
+        let origin = checked(&wire.origin, "origin", IATA)?;
+        let destination = checked(&wire.destination, "destination", IATA)?;
+        let status = FlightStatus::parse(required_str(&wire.status, "status")?)
+            .ok_or(invalid("status", STATUS.expected))?;
         let scheduled_departure = timestamp(
             required_str(&wire.scheduled_departure, "scheduled_departure")?,
             "scheduled_departure",
@@ -344,15 +310,71 @@ fn invalid(field: &'static str, expected: &'static str) -> DecodeError {
     DecodeError::InvalidField { field, expected }
 }
 
-/// A flight id: 1-64 characters of `[A-Za-z0-9-]`.
-pub fn is_flight_id(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+/// The rule a text field obeys, written once: the check, the words a refusal uses, and the
+/// pattern the OpenAPI document shows (a property test ties the pattern to the check).
+#[derive(Debug, Clone, Copy)]
+pub struct TextRule {
+    pub expected: &'static str,
+    pub pattern: &'static str,
+    pub check: fn(&str) -> bool,
 }
 
-/// An IATA airport code: 3 uppercase letters.
-pub fn is_iata(s: &str) -> bool {
-    s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
+impl TextRule {
+    pub fn accepts(&self, value: &str) -> bool {
+        (self.check)(value)
+    }
 }
+
+/// A flight id: 1-64 characters of `[A-Za-z0-9-]`.
+pub const FLIGHT_ID: TextRule = TextRule {
+    expected: "1-64 characters of A-Z a-z 0-9 -",
+    pattern: "^[A-Za-z0-9-]{1,64}$",
+    check: |s| {
+        (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    },
+};
+
+/// An IATA/ICAO airline code: 2-3 uppercase letters or digits.
+pub const AIRLINE: TextRule = TextRule {
+    expected: "2-3 uppercase letters or digits",
+    pattern: "^[A-Z0-9]{2,3}$",
+    check: |s| {
+        (2..=3).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    },
+};
+
+/// A flight number: 1-5 digits, kept as text so leading zeros survive.
+pub const FLIGHT_NUMBER: TextRule = TextRule {
+    expected: "1-5 digits",
+    pattern: "^[0-9]{1,5}$",
+    check: |s| (1..=5).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()),
+};
+
+/// An IATA airport code: 3 uppercase letters.
+pub const IATA: TextRule = TextRule {
+    expected: "an IATA code of 3 uppercase letters",
+    pattern: "^[A-Z]{3}$",
+    check: |s| s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()),
+};
+
+/// A flight status word.
+pub const STATUS: TextRule = TextRule {
+    expected: "one of scheduled, boarding, departed, arrived, delayed, cancelled",
+    pattern: "^(scheduled|boarding|departed|arrived|delayed|cancelled)$",
+    check: |s| FlightStatus::parse(s).is_some(),
+};
+
+/// The text fields of an event and their rules, by field name (the decoder, the API's
+/// parameters and the OpenAPI document all read them here).
+pub const TEXT_FIELDS: [(&str, TextRule); 5] = [
+    ("flight_id", FLIGHT_ID),
+    ("airline", AIRLINE),
+    ("flight_number", FLIGHT_NUMBER),
+    ("origin", IATA),
+    ("destination", IATA),
+];
 
 fn required_str<'s>(slot: &'s Slot<'_>, field: &'static str) -> Result<&'s str, DecodeError> {
     match slot {
@@ -365,14 +387,13 @@ fn required_str<'s>(slot: &'s Slot<'_>, field: &'static str) -> Result<&'s str, 
 fn checked<'s>(
     slot: &'s Slot<'_>,
     field: &'static str,
-    expected: &'static str,
-    valid: impl Fn(&str) -> bool,
+    rule: TextRule,
 ) -> Result<&'s str, DecodeError> {
     let value = required_str(slot, field)?;
-    if valid(value) {
+    if rule.accepts(value) {
         Ok(value)
     } else {
-        Err(invalid(field, expected))
+        Err(invalid(field, rule.expected))
     }
 }
 
@@ -511,6 +532,47 @@ mod tests {
         for (result, reason) in cases {
             let err = result.expect_err(reason);
             assert_eq!(err.reason().as_str(), reason, "{err}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_string_a_rule_pattern_matches_passes_its_check(
+            (rule, value) in prop::sample::select(
+                TEXT_FIELDS.iter().map(|(_, r)| *r).chain([STATUS]).collect::<Vec<_>>()
+            ).prop_flat_map(|rule| {
+                // The generator takes the pattern without its anchors.
+                let body = rule.pattern.trim_start_matches('^').trim_end_matches('$');
+                proptest::string::string_regex(body)
+                    .expect("valid pattern")
+                    .prop_map(move |value| (rule, value))
+            })
+        ) {
+            prop_assert!(rule.accepts(&value), "{value:?} matches {} but fails its check", rule.pattern);
+        }
+
+        #[test]
+        fn a_rule_check_accepts_exactly_what_its_pattern_matches(
+            value in prop_oneof!["[ -~]{0,70}", "[A-Za-z0-9-]{0,6}", "[a-z]{5,9}", "[A-Za-z0-9-]{62,66}"]
+        ) {
+            for (_, rule) in TEXT_FIELDS.iter().chain([("status", STATUS)].iter()) {
+                let pattern = regex::Regex::new(rule.pattern).expect("valid pattern");
+                prop_assert_eq!(
+                    rule.accepts(&value),
+                    pattern.is_match(&value),
+                    "{:?} against {}",
+                    value,
+                    rule.pattern
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_status_rule_names_every_status() {
+        for status in FlightStatus::ALL {
+            assert!(STATUS.expected.contains(status.as_str()));
+            assert!(STATUS.pattern.contains(status.as_str()));
         }
     }
 

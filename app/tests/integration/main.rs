@@ -13,5 +13,6 @@ mod metrics_contract;
 mod probe;
 mod resilience;
 mod rollups;
+mod shapes;
 mod support;
 mod tracing;

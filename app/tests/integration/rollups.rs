@@ -4,6 +4,7 @@
 
 use crate::support::{Harness, eventually, generated_events};
 use chrono::{DateTime, Duration as Days, NaiveDate, TimeZone, Utc};
+use flightdeck::api::schema::DayStats;
 use flightdeck::api::stats::DelayStats;
 use flightdeck::config::DatabaseSettings;
 use flightdeck::db::percentile::HISTOGRAM_MINUTES;
@@ -294,7 +295,11 @@ async fn events_through_the_emulator_give_statistics_byte_for_byte_those_of_the_
             origin: origin.clone(),
             from,
             to,
-            days: from_flights(&client, origin, from, to).await,
+            days: from_flights(&client, origin, from, to)
+                .await
+                .into_iter()
+                .map(DayStats::from)
+                .collect(),
         };
         departed += expected.days.iter().map(|d| d.departed).sum::<i64>();
         assert_eq!(

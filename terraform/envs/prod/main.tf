@@ -63,6 +63,5 @@ module "flightdeck" {
   publisher_members     = var.publisher_members
   dlq_operators         = var.dlq_operators
   notification_channels = var.notification_channels
-  runbook_base_url      = var.runbook_base_url
   slos                  = var.slos
 }

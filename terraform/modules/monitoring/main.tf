@@ -16,6 +16,9 @@ locals {
     for k, c in google_monitoring_notification_channel.this : c.id if var.notification_channels[k].receives == kind
   ] }
   api_host = trimsuffix(trimprefix(var.api_url, "https://"), "/")
+  # This module's RUNBOOK.md under the one base of alerts/runbooks.yml; each cloud-only alert links
+  # a section of it (the generated ones carry their runbook_url, which starts with the same base).
+  runbook = "${var.runbook_url_base}terraform/modules/monitoring/RUNBOOK.md"
 
   run_filter = join(" AND ", [
     "resource.type = \"cloud_run_revision\"",
@@ -191,7 +194,7 @@ resource "google_monitoring_alert_policy" "uptime" {
     content   = "**Summary:** the API does not answer /healthz from several checker regions.\n\n**Description:** every client is likely affected. Check the service's revisions, instance logs and recent deploys."
     links {
       display_name = "Runbook"
-      url          = "${var.runbook_base_url}#api-uptime"
+      url          = "${local.runbook}#api-uptime"
     }
   }
 }
@@ -227,7 +230,7 @@ resource "google_monitoring_alert_policy" "threshold" {
     content   = "**Summary:** ${each.value.summary}\n\n**Description:** ${each.value.description}"
     links {
       display_name = "Runbook"
-      url          = "${var.runbook_base_url}#${each.key}"
+      url          = "${local.runbook}#${each.key}"
     }
   }
 }
@@ -258,7 +261,7 @@ resource "google_monitoring_alert_policy" "promql" {
     content   = "**Summary:** ${each.value.summary}\n\n**Description:** ${each.value.description}"
     links {
       display_name = "Runbook"
-      url          = "${var.runbook_base_url}#${each.key}"
+      url          = "${local.runbook}#${each.key}"
     }
   }
 }
@@ -403,7 +406,7 @@ resource "google_monitoring_alert_policy" "burn_rate" {
     content   = "**Summary:** the ${each.value.slo_id} SLO burns its error budget more than ${each.value.threshold} times faster than sustainable.\n\n**Description:** both the ${each.value.long_window} and the ${each.value.short_window} windows exceed the threshold, so the burn is real and still going on. Error-budget policy: docs/slo-policy.md."
     links {
       display_name = "Runbook"
-      url          = "${var.runbook_base_url}#slo-burn-rate"
+      url          = "${local.runbook}#slo-burn-rate"
     }
   }
 }

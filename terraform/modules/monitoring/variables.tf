@@ -49,9 +49,14 @@ variable "database_instance_name" {
   description = "Name of the Cloud SQL instance (modules/database output instance_name); its CPU, connections and disk are alerted on."
 }
 
-variable "runbook_base_url" {
+variable "runbook_url_base" {
   type        = string
-  description = "URL of terraform/modules/monitoring/RUNBOOK.md as rendered by the code host (e.g. https://github.com/ORG/REPO/blob/main/terraform/modules/monitoring/RUNBOOK.md); each alert links to its section."
+  description = "runbook_url_base of alerts/runbooks.yml (the stack reads it): the repository on the code host, e.g. https://github.com/ORG/REPO/blob/main/. Each cloud-only alert links to its section of this module's RUNBOOK.md under it."
+
+  validation {
+    condition     = can(regex("^https://\\S+/$", var.runbook_url_base))
+    error_message = "runbook_url_base must be an https URL ending in / (alerts/runbooks.yml)."
+  }
 }
 
 variable "slos" {
