@@ -14,11 +14,15 @@ wrk_json() {
     python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1"
 }
 
-# pgbench_json NAME SQLFILE: the same SQL, prepared, same connection count.
+# pgbench_json NAME SQLFILE: the same SQL, prepared, same connection count; the values of its
+# :pN parameters come from SQLFILE's .vars sibling (app/examples/bench_sql.rs writes both).
 pgbench_json() {
-  local dir
+  local dir defines=()
   dir=$(mktemp -d)
-  (cd "$dir" && pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -l -f "$2" "$PIPELINE_DB_URL" >summary.txt 2>&1) ||
+  if [[ -f ${2%.sql}.vars ]]; then
+    while read -r define; do [[ -n $define ]] && defines+=(-D "$define"); done <"${2%.sql}.vars"
+  fi
+  (cd "$dir" && pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" -l "${defines[@]}" -f "$2" "$PIPELINE_DB_URL" >summary.txt 2>&1) ||
     die "pgbench failed: $(cat "$dir/summary.txt")"
   python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" pgbench "$1" "$dir"
   rm -rf "$dir"
@@ -66,13 +70,11 @@ hot_reads() {
   done
 }
 
-FEED_COLUMNS="event_id, flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, ingested_at"
-
-# feed_sql DIR: DIR/events.sql, the first page of /v1/events?limit=50 as the API queries it
-# (app/src/db/queries.rs, feed_sql: synthetic probe flights are left out, one row more than
-# the page tells whether another page follows).
-feed_sql() {
-  echo "SELECT $FEED_COLUMNS FROM flight_events WHERE flight_id NOT LIKE 'PROBE-%' ORDER BY event_time DESC, event_id DESC LIMIT 51;" >"$1/events.sql"
+# api_sql DIR FLIGHT_ID FROM TO: DIR/{events,filtered,flight,stats}.sql and their .vars, the
+# statements the service prepares for each endpoint (app/examples/bench_sql.rs reads them from
+# app/src/db/queries.rs: no copy of the SQL lives here).
+api_sql() {
+  "$CARGO_TARGET_DIR/release/examples/bench_sql" "$@"
 }
 
 # ingest_vs_bare STREAMS EVENTS: one e2e JSON line, the worker draining a backlog of EVENTS next
@@ -90,7 +92,11 @@ ingest_vs_bare() {
   t0=$(date +%s%N)
   INGEST_STREAMS=$streams "$FLIGHTDECK_BIN" ingest >"$RUN_DIR/$PIPELINE_ID-ingest-$streams.log" 2>&1 &
   pid=$!
-  until (($(stored_events) >= before + events)); do sleep 0.05; done
+  local deadline=$((SECONDS + 600))
+  until (($(stored_events) >= before + events)); do
+    ((SECONDS < deadline)) || die "ingest stored $(($(stored_events) - before)) of $events events in 600 s; see $RUN_DIR/$PIPELINE_ID-ingest-$streams.log"
+    sleep 0.05
+  done
   seconds=$(python3 -c "print(($(date +%s%N) - $t0) / 1e9)")
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true

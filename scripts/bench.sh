@@ -7,7 +7,7 @@ cd "$FLIGHTDECK_ROOT"
 DURATION=${BENCH_SECONDS:-10}
 CONNECTIONS=50
 log "building release binaries"
-cargo build --locked --release -p flightdeck --bin flightdeck --example bench_hello --example bench_sink --example bench_consumer
+cargo build --locked --release -p flightdeck --bin flightdeck --example bench_hello --example bench_sink --example bench_consumer --example bench_sql
 release="$CARGO_TARGET_DIR/release"
 export FLIGHTDECK_BIN="$release/flightdeck"
 results="$RUN_DIR/bench-results.jsonl"
@@ -28,7 +28,11 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 started_ns=$(date +%s%N)
 PORT=$port METRICS_PORT=0 "$FLIGHTDECK_BIN" serve >"$RUN_DIR/$PIPELINE_ID-startup.log" 2>&1 &
 startup_pid=$!
-until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.001; done
+deadline=$((SECONDS + 60))
+until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+  ((SECONDS < deadline)) || die "serve was not ready within 60 s; see $RUN_DIR/$PIPELINE_ID-startup.log"
+  sleep 0.001
+done
 record "{\"kind\":\"startup\",\"ms\":$(( ($(date +%s%N) - started_ns) / 1000000 ))}"
 kill -TERM "$startup_pid"; wait "$startup_pid" 2>/dev/null || true
 
@@ -38,15 +42,7 @@ flight=$(psql "$PIPELINE_DB_URL" -Atc "SELECT flight_id FROM flights ORDER BY up
 today=$(date -u +%F)
 week_ago=$(date -u -d '6 days ago' +%F)
 sqldir=$(mktemp -d)
-feed_sql "$sqldir"
-echo "SELECT $FEED_COLUMNS FROM flight_events WHERE origin = 'SCL' AND status = 'departed' AND flight_id NOT LIKE 'PROBE-%' ORDER BY event_time DESC, event_id DESC LIMIT 21;" >"$sqldir/filtered.sql"
-cat >"$sqldir/flight.sql" <<SQL
-SELECT flight_id, airline, flight_number, origin, destination, status, scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, updated_at FROM flights WHERE flight_id = '$flight';
-SELECT $FEED_COLUMNS FROM flight_events WHERE flight_id = '$flight' ORDER BY event_time DESC, event_id DESC LIMIT 21;
-SQL
-cat >"$sqldir/stats.sql" <<SQL
-SELECT day, flights, departed, cancelled, on_time, CASE WHEN departed > 0 THEN (delay_sum::numeric / departed)::float8 END, delay_histogram, long_delays FROM delay_rollups WHERE origin = 'SCL' AND day BETWEEN '$week_ago' AND '$today' ORDER BY day;
-SQL
+api_sql "$sqldir" "$flight" "$week_ago" "$today"
 
 log "API (uncached) vs pgbench, $CONNECTIONS connections, ${DURATION}s each"
 for case in "events|/v1/events?limit=50" "filtered|/v1/events?origin=SCL&status=departed&limit=20" "flight|/v1/flights/$flight" "stats|/v1/stats/delays?origin=SCL&from=$week_ago&to=$today"; do

@@ -14,7 +14,7 @@ CONNECTIONS=50
 budgets=loadtests/budgets.json
 
 log "building release binaries"
-cargo build --locked --release -p flightdeck --bin flightdeck --example bench_hello --example bench_sink --example bench_consumer
+cargo build --locked --release -p flightdeck --bin flightdeck --example bench_hello --example bench_sink --example bench_consumer --example bench_sql
 export FLIGHTDECK_BIN="${FLIGHTDECK_BIN:-$CARGO_TARGET_DIR/release/flightdeck}"
 results="$RUN_DIR/budget-results.jsonl"
 mkdir -p "$RUN_DIR"
@@ -34,7 +34,7 @@ trap 'pipeline_stop; stop_own_emulator' EXIT
 log "seeding 20,000 events through Pub/Sub and ingest"
 seed_events 20000
 sqldir=$(mktemp -d)
-feed_sql "$sqldir"
+api_sql "$sqldir" none "$(date -u +%F)" "$(date -u +%F)"
 
 # Each pair is measured twice, alternating, and each side keeps its better run: a disturbance
 # of a few seconds (another process, a page-cache flush) then lowers neither ratio.

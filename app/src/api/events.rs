@@ -23,6 +23,10 @@ pub struct EventPage {
     pub next_cursor: Option<String>,
 }
 
+/// Page size without `limit`, and the largest one accepted.
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
 pub fn router() -> Router<ApiContext> {
     Router::new().route("/v1/events", get(list_events))
 }
@@ -61,7 +65,7 @@ pub async fn list_events(
         query.as_deref(),
         &["limit", "cursor", "origin", "status", "flight_id"],
     )?;
-    let limit = params.integer("limit", 50, 1..=500)?;
+    let limit = params.integer("limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
     let after = params.get("cursor").map(cursor::decode).transpose()?;
     let filter = EventFilter {
         origin: params.text("origin", IATA)?,

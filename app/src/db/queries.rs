@@ -74,7 +74,9 @@ fn stored_event(row: &Row) -> Result<StoredEvent, DbError> {
 }
 
 /// Builds the feed query for one combination of filters, so each shape gets its own index.
-fn feed_sql(filter: &EventFilter, after: bool) -> String {
+/// Parameters, in order: each filter given (origin, status, flight_id), the cursor's
+/// (event_time, event_id) when `after`, then the row count (page size + 1).
+pub fn feed_sql(filter: &EventFilter, after: bool) -> String {
     let mut conditions = Vec::new();
     let mut n = 1;
     for (present, column) in [
@@ -210,19 +212,18 @@ pub struct FlightState {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One flight's current state; parameter: the flight id.
+pub const FLIGHT_STATE_SQL: &str = "SELECT flight_id, airline, flight_number, origin, destination, \
+    status, scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, \
+    updated_at FROM flights WHERE flight_id = $1";
+
 /// The flight's current state, or `None` when no event for it was ever stored.
 pub async fn flight_state(
     client: &deadpool_postgres::Client,
     flight_id: &str,
 ) -> Result<Option<FlightState>, DbError> {
     async {
-        let statement = client
-            .prepare_cached(
-                "SELECT flight_id, airline, flight_number, origin, destination, status, \
-                 scheduled_departure, actual_departure, delay_minutes, last_event_id, last_event_time, \
-                 updated_at FROM flights WHERE flight_id = $1",
-            )
-            .await?;
+        let statement = client.prepare_cached(FLIGHT_STATE_SQL).await?;
         let Some(row) = client.query_opt(&statement, &[&flight_id]).await? else {
             return Ok(None);
         };
@@ -282,6 +283,12 @@ impl DayDelayStats {
 /// On-time means departed at most this many minutes late (the industry's D15).
 pub const ON_TIME_MINUTES: i32 = 15;
 
+/// The rollup rows of one origin over a range of days; parameters: origin, first day, last day.
+pub const DELAY_STATS_SQL: &str = "SELECT day, flights, departed, cancelled, on_time, \
+    CASE WHEN departed > 0 THEN (delay_sum::numeric / departed)::float8 END, \
+    delay_histogram, long_delays FROM delay_rollups \
+    WHERE origin = $1 AND day BETWEEN $2 AND $3 ORDER BY day";
+
 /// Per-day statistics for `origin` over `[from, to]` (inclusive), every day present, read from
 /// the daily rollup (migration V4): at most one row per day, however many flights.
 pub async fn delay_stats(
@@ -291,16 +298,7 @@ pub async fn delay_stats(
     to: NaiveDate,
 ) -> Result<Vec<DayDelayStats>, DbError> {
     async {
-        let statement = client
-            .prepare_cached(
-                "SELECT day, flights, departed, cancelled, on_time,
-                        CASE WHEN departed > 0 THEN (delay_sum::numeric / departed)::float8 END,
-                        delay_histogram, long_delays
-                 FROM delay_rollups
-                 WHERE origin = $1 AND day BETWEEN $2 AND $3
-                 ORDER BY day",
-            )
-            .await?;
+        let statement = client.prepare_cached(DELAY_STATS_SQL).await?;
         let rows = client.query(&statement, &[&origin, &from, &to]).await?;
         let mut by_day = std::collections::HashMap::with_capacity(rows.len());
         for row in rows {
