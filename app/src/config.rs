@@ -705,12 +705,14 @@ pub const DEFAULT_LOG_FILTER: &str = "info,h2=warn,tower=warn,hyper=warn,tonic=w
 
 fn log_filter(source: &dyn Source) -> Result<String, ConfigError> {
     const EXPECTED: &str = "tracing filter directives, e.g. info,flightdeck=debug";
-    let filter = text(
+    describe(
         source,
         "RUST_LOG",
         DEFAULT_LOG_FILTER,
-        "Log filter (`tracing-subscriber` `EnvFilter` directives).",
+        EXPECTED,
+        "Log filter (`tracing-subscriber` `EnvFilter` directives); an invalid one stops the process with exit code 2.",
     );
+    let filter = present(source, "RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.to_string());
     match tracing_subscriber::EnvFilter::try_new(&filter) {
         Ok(_) => Ok(filter),
         Err(e) => Err(ConfigError {
@@ -1245,6 +1247,17 @@ mod tests {
             AccessSettings::from_source(&typo).unwrap_err().name,
             "API_AUTH"
         );
+    }
+
+    #[test]
+    fn an_invalid_log_filter_is_rejected_not_ignored() {
+        let env = HashMap::from([("RUST_LOG", "info,flightdeck=loud")]);
+        assert_eq!(
+            TelemetrySettings::from_source(&env).unwrap_err().name,
+            "RUST_LOG"
+        );
+        let unset = TelemetrySettings::from_source(&HashMap::new()).unwrap();
+        assert_eq!(unset.log_filter, DEFAULT_LOG_FILTER);
     }
 
     #[test]

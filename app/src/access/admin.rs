@@ -37,7 +37,7 @@ pub async fn create(
     };
     let (rate, burst) = (to_db(rate, "rate")?, to_db(burst, "burst")?);
     let key = NewKey::generate();
-    let info = apikeys::create(client, name, &key.prefix, &key.hash, rate, burst).await?;
+    let info = apikeys::create(client, name, &key.prefix, &key.hash.0, rate, burst).await?;
     Ok(vec![
         format!(
             "created API key {:?} (prefix {}, rate {}, burst {}); it is shown once, store it now:",

@@ -126,7 +126,7 @@ impl KeyRing {
                 };
                 let entry = Entry {
                     id: key.id,
-                    hash: key.hash,
+                    hash: super::SecretHash(key.hash),
                     consumer: Consumer { label, limits },
                     bucket,
                 };
@@ -189,7 +189,7 @@ mod tests {
             id,
             name: name.into(),
             prefix: key.prefix.clone(),
-            hash: key.hash.clone(),
+            hash: key.hash.0,
             rate: None,
             burst,
         }

@@ -1,7 +1,6 @@
 //! The `api_keys` table: create, list, revoke, and the active set the key ring loads.
 
 use super::DbError;
-use crate::access::SecretHash;
 use chrono::{DateTime, Utc};
 use tokio_postgres::GenericClient;
 
@@ -22,7 +21,8 @@ pub struct ActiveKey {
     pub id: i64,
     pub name: String,
     pub prefix: String,
-    pub hash: SecretHash,
+    /// SHA-256 of the key's secret, as stored (access::SecretHash compares it).
+    pub hash: [u8; 32],
     pub rate: Option<i32>,
     pub burst: Option<i32>,
 }
@@ -40,7 +40,7 @@ pub async fn create(
     client: &impl GenericClient,
     name: &str,
     prefix: &str,
-    hash: &SecretHash,
+    hash: &[u8; 32],
     rate: Option<i32>,
     burst: Option<i32>,
 ) -> Result<KeyInfo, CreateError> {
@@ -48,7 +48,7 @@ pub async fn create(
         .query_one(
             "INSERT INTO api_keys (name, prefix, secret_hash, rate, burst) VALUES ($1, $2, $3, $4, $5)
              RETURNING created_at",
-            &[&name, &prefix, &hash.0.as_slice(), &rate, &burst],
+            &[&name, &prefix, &hash.as_slice(), &rate, &burst],
         )
         .await
         .map_err(|e| match e.as_db_error() {
@@ -115,10 +115,10 @@ pub async fn active(client: &impl GenericClient) -> Result<Vec<ActiveKey>, DbErr
                 id: r.get(0),
                 name: r.get(1),
                 prefix: r.get(2),
-                hash: SecretHash(hash.try_into().map_err(|_| DbError::Data {
+                hash: hash.try_into().map_err(|_| DbError::Data {
                     table: "api_keys",
                     detail: "secret_hash is not 32 bytes".into(),
-                })?),
+                })?,
                 rate: r.get(4),
                 burst: r.get(5),
             })

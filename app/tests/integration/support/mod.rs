@@ -25,6 +25,24 @@ pub fn init() {
     });
 }
 
+/// The ack deadline of every test subscription (and the workers' lease): a message a worker
+/// holds without acking comes back after this long.
+pub const ACK_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Polls `holds` for `period` and panics, naming `what`, the first time it is false: for a
+/// condition that must stay true (nothing redelivered), where no event marks the end.
+pub async fn stays<F, Fut>(what: &str, period: Duration, mut holds: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let until = Instant::now() + period;
+    while Instant::now() < until {
+        assert!(holds().await, "{what} stopped holding");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
@@ -74,7 +92,10 @@ impl Harness {
             ("METRICS_PORT".into(), "0".into()),
             ("LOG_FORMAT".into(), "json".into()),
             ("RUST_LOG".into(), "info".into()),
-            ("INGEST_ACK_DEADLINE_SECONDS".into(), "10".into()),
+            (
+                "INGEST_ACK_DEADLINE_SECONDS".into(),
+                ACK_DEADLINE.as_secs().to_string(),
+            ),
             ("DB_POOL_MAX".into(), "4".into()),
         ];
         env.extend(self.pubsub.env());

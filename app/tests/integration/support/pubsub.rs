@@ -24,7 +24,7 @@ impl TestPubSub {
             subscription: format!("ingest-{id}"),
             dlq_topic: format!("dlq-{id}"),
         };
-        setup::ensure_resources(&settings, Duration::from_secs(10))
+        setup::ensure_resources(&settings, super::ACK_DEADLINE)
             .await
             .expect("create topic, subscription and dead-letter topic on the emulator");
         let publisher =
