@@ -3,7 +3,8 @@
 # (scripts/install-delivery-tools.sh). Runs every check, then fails if any failed.
 #   actionlint, zizmor --offline (no finding at medium or above), checkov (dockerfile,
 #   github_actions, secrets), hadolint, yamllint, shellcheck on every shell script,
-#   cargo-deny (licenses, bans, sources) and the pytest suite in tests/delivery.
+#   cargo-deny (licenses, bans, sources), cargo-machete (unused dependencies) and the pytest
+#   suite in tests/delivery.
 # cargo-deny's advisories check needs the RustSec database online: GitHub Actions runs it (ci.yml).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -49,10 +50,12 @@ check yamllint yamllint --strict -c .yamllint.yml .github docker-compose.yml dep
 check "shellcheck (${#shell_scripts[@]} scripts)" \
   shellcheck --external-sources --source-path=SCRIPTDIR --severity=warning "${shell_scripts[@]}"
 if [[ ${FLIGHTDECK_SKIP_CARGO_DENY:-0} == 1 ]]; then
-  log "== cargo-deny licenses bans sources =="
+  log "== cargo-deny licenses bans sources, cargo-machete =="
   log "SKIPPED (FLIGHTDECK_SKIP_CARGO_DENY=1: the unprivileged run of scripts/test-nonroot.sh has no Rust toolchain)"
 else
   check "cargo-deny licenses bans sources" cargo-deny --locked check --hide-inclusion-graph licenses bans sources
+  # Exit 1 names each dependency no source file uses.
+  check "cargo-machete (unused dependencies)" cargo-machete
 fi
 check "pytest tests/delivery" python -m pytest -q -p no:cacheprovider tests/delivery
 checks_done lint-delivery

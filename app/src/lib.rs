@@ -2,16 +2,16 @@
 
 pub mod access;
 pub mod api;
-pub mod backoff;
+pub(crate) mod backoff;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod health;
-pub mod ingest;
-pub mod probe;
+pub(crate) mod health;
+pub(crate) mod ingest;
+pub(crate) mod probe;
 pub mod publish;
 pub mod pubsub;
-pub mod server;
+pub(crate) mod server;
 pub mod startup;
 pub mod telemetry;
 

@@ -1,17 +1,17 @@
 //! The HTTP API: routes, shared context, problem+json errors, conditional responses, and the
 //! middleware stack that keeps it bounded (see `middleware`).
 
-pub mod auth;
-pub mod cache;
-pub mod compression;
-pub mod cursor;
-pub mod error;
+pub(crate) mod auth;
+pub(crate) mod cache;
+pub(crate) mod compression;
+pub(crate) mod cursor;
+pub(crate) mod error;
 pub mod events;
 pub mod flights;
-pub mod health;
-pub mod middleware;
-pub mod openapi;
-pub mod params;
+pub(crate) mod health;
+pub(crate) mod middleware;
+pub(crate) mod openapi;
+pub(crate) mod params;
 pub mod schema;
 pub mod stats;
 

@@ -2,11 +2,11 @@
 //! and the daily rollups behind the statistics.
 
 pub mod apikeys;
-pub mod error;
-pub mod feed_json;
+pub(crate) mod error;
+pub(crate) mod feed_json;
 pub mod migrations;
 pub mod percentile;
-pub mod pool;
+pub(crate) mod pool;
 pub mod queries;
 pub mod rollups;
 pub mod writer;

@@ -46,7 +46,8 @@ impl Drop for Held {
 pub struct Delivery {
     pub message: Message,
     pub handler: Handler,
-    pub held: Held,
+    /// Kept for its drop: the message counts as held until the delivery is consumed.
+    _held: Held,
 }
 
 impl Delivery {
@@ -115,7 +116,7 @@ pub async fn pull(
                 let delivery = Delivery {
                     message,
                     handler,
-                    held,
+                    _held: held,
                 };
                 if deliveries.send(delivery).await.is_err() {
                     break;
