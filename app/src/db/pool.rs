@@ -9,18 +9,30 @@ use tokio_postgres::NoTls;
 
 pub type Pool = deadpool_postgres::Pool;
 
+/// Bound on opening one connection (TCP and start-up).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// TCP keepalives: a peer that vanishes (host down, network cut) is noticed after about
+/// IDLE + INTERVAL x RETRIES = 45 s even when no statement is running.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVE_RETRIES: u32 = 3;
+/// Longest wait for a free connection; then the request fails fast (a 503) instead of queueing.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bound on opening a connection for the pool.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bound on checking a returned connection before reuse.
+const RECYCLE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Builds the pool; connections are opened lazily, so this succeeds while the database is down.
 pub fn connect(settings: &DatabaseSettings, application_name: &str) -> anyhow::Result<Pool> {
     let mut config: tokio_postgres::Config = settings.url.parse()?;
     config
         .application_name(application_name)
-        .connect_timeout(Duration::from_secs(3))
-        // A peer that vanishes (host down, network cut) is noticed in about 45 s by the
-        // kernel even when no statement is running.
+        .connect_timeout(CONNECT_TIMEOUT)
         .keepalives(true)
-        .keepalives_idle(Duration::from_secs(30))
-        .keepalives_interval(Duration::from_secs(5))
-        .keepalives_retries(3)
+        .keepalives_idle(KEEPALIVE_IDLE)
+        .keepalives_interval(KEEPALIVE_INTERVAL)
+        .keepalives_retries(KEEPALIVE_RETRIES)
         .options(format!(
             "-c statement_timeout={}",
             settings.statement_timeout.as_millis()
@@ -35,9 +47,9 @@ pub fn connect(settings: &DatabaseSettings, application_name: &str) -> anyhow::R
     let pool = Pool::builder(manager)
         .max_size(settings.pool_max)
         .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(Duration::from_secs(5)))
-        .create_timeout(Some(Duration::from_secs(5)))
-        .recycle_timeout(Some(Duration::from_secs(2)))
+        .wait_timeout(Some(CHECKOUT_TIMEOUT))
+        .create_timeout(Some(CREATE_TIMEOUT))
+        .recycle_timeout(Some(RECYCLE_TIMEOUT))
         .build()?;
     metrics::gauge!(DB_POOL_MAX).set(settings.pool_max as f64);
     metrics::gauge!(DB_POOL_WAITERS).set(0.0);

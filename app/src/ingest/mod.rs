@@ -18,7 +18,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-
 /// Most batches written at once; a second one overlaps the first one's commit round trip.
 const CONCURRENT_WRITES: usize = 2;
 

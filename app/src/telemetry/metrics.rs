@@ -41,6 +41,9 @@ pub const API_KEYS_REFRESH_FAILURES: &str = "flightdeck_api_keys_refresh_failure
 /// Outcomes of `flightdeck_ingest_messages_total`.
 pub const OUTCOMES: [&str; 4] = ["stored", "duplicate", "invalid", "failed"];
 
+/// How often histogram buffers are drained into their summaries between scrapes.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Renders the Prometheus exposition; cheap to clone.
 pub type MetricsHandle = PrometheusHandle;
 
@@ -107,7 +110,7 @@ pub fn install_metrics(system: Option<&str>) -> anyhow::Result<PrometheusHandle>
         .name("metrics-upkeep".into())
         .spawn(move || {
             loop {
-                std::thread::sleep(Duration::from_secs(5));
+                std::thread::sleep(UPKEEP_INTERVAL);
                 upkeep.run_upkeep();
             }
         })?;

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let slos = spec::load_dir(&root.join("slo/specs"))?;
     let tfvars = outputs::terraform_tfvars(&slos)?;
-    let rules = prometheus::rules_file(&slos)?;
+    let rules = prometheus::rules_file(&slos, &runbook_base(root)?)?;
     let cloud_alerts = cloud::policies_json(&root.join("alerts/rules"), &rules)?;
     Ok(vec![
         (PathBuf::from("slo/_gen/rules.yml"), rules),
@@ -35,6 +35,26 @@ fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
             tfvars,
         ),
     ])
+}
+
+/// `runbook_url_base` of alerts/runbooks.yml: the one base of every runbook link.
+fn runbook_base(root: &Path) -> anyhow::Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Runbooks {
+        runbook_url_base: String,
+    }
+    let path = root.join("alerts/runbooks.yml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    let runbooks: Runbooks =
+        serde_yaml::from_str(&text).with_context(|| format!("parse {}", path.display()))?;
+    anyhow::ensure!(
+        runbooks.runbook_url_base.starts_with("https://")
+            && runbooks.runbook_url_base.ends_with('/'),
+        "{}: runbook_url_base must be an https URL ending in /",
+        path.display()
+    );
+    Ok(runbooks.runbook_url_base)
 }
 
 fn main() -> ExitCode {
@@ -92,6 +112,9 @@ fn check_all(root: &Path) -> anyhow::Result<bool> {
 mod tests {
     use super::*;
 
+    /// A runbook base other than the repository's: links must follow whatever base is set.
+    const BASE: &str = "https://runbooks.example/repo/";
+
     const AVAILABILITY: &str = r#"
 name: api-availability
 display_name: "API availability"
@@ -113,7 +136,7 @@ k6: {metric: http_req_failed}
     #[test]
     fn every_window_gets_a_nan_safe_ratio_of_summed_rates() {
         let slo = spec::parse(AVAILABILITY).unwrap();
-        let rules = prometheus::rules_file(std::slice::from_ref(&slo)).unwrap();
+        let rules = prometheus::rules_file(std::slice::from_ref(&slo), BASE).unwrap();
         for window in burn::WINDOWS {
             assert!(
                 rules.contains(&format!("record: slo:sli_error:ratio_rate{window}\n")),
@@ -130,7 +153,7 @@ k6: {metric: http_req_failed}
     #[test]
     fn alerts_follow_the_multi_window_policy_of_the_period() {
         let slo = spec::parse(AVAILABILITY).unwrap();
-        let rules = prometheus::rules_file(std::slice::from_ref(&slo)).unwrap();
+        let rules = prometheus::rules_file(std::slice::from_ref(&slo), BASE).unwrap();
         // Compared with whitespace collapsed: the YAML layout is not the point.
         let flat = rules.split_whitespace().collect::<Vec<_>>().join(" ");
         for needle in [
@@ -144,19 +167,19 @@ k6: {metric: http_req_failed}
             "for: 3h ",
             "alert: SLOInputAbsent",
             "group by (system) (r) unless on (system) group by (system) (e)",
-            "runbook_url: https://github.com/flightdeck-sre/flightdeck/blob/main/docs/runbooks/slo.md#api-availability",
+            "runbook_url: https://runbooks.example/repo/docs/runbooks/slo.md#api-availability",
         ] {
             assert!(flat.contains(needle), "missing {needle}\n{rules}");
         }
         let ticket_only = spec::parse(&format!("{AVAILABILITY}page: false\n")).unwrap();
-        let rules = prometheus::rules_file(std::slice::from_ref(&ticket_only)).unwrap();
+        let rules = prometheus::rules_file(std::slice::from_ref(&ticket_only), BASE).unwrap();
         assert!(!rules.contains("SLOBurnRatePage") && rules.contains("SLOBurnRateTicket"));
     }
 
     #[test]
     fn every_alert_reaches_the_cloud_with_its_recording_rules_inlined() {
         let slo = spec::parse(AVAILABILITY).unwrap();
-        let rules = prometheus::rules_file(std::slice::from_ref(&slo)).unwrap();
+        let rules = prometheus::rules_file(std::slice::from_ref(&slo), BASE).unwrap();
         let empty = std::env::temp_dir().join(format!("flightdeck-slo-{}", std::process::id()));
         std::fs::create_dir_all(&empty).unwrap();
         let json: serde_json::Value =

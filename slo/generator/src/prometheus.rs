@@ -5,8 +5,8 @@ use crate::spec::Slo;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-const RUNBOOK_BASE: &str =
-    "https://github.com/flightdeck-sre/flightdeck/blob/main/docs/runbooks/slo.md";
+/// The SLO runbook, relative to the repository's runbook base (alerts/runbooks.yml).
+const SLO_RUNBOOK: &str = "docs/runbooks/slo.md";
 
 #[derive(Serialize)]
 struct RuleFile {
@@ -134,7 +134,7 @@ pub fn burn_condition(slo: &Slo, w: &BurnWindow) -> String {
     )
 }
 
-fn alert_rules(slo: &Slo) -> Group {
+fn alert_rules(slo: &Slo, runbook_base: &str) -> Group {
     let budget = slo.error_budget();
     let mut rules = Vec::new();
     for policy in policies(slo.period_days, slo.page) {
@@ -171,7 +171,7 @@ fn alert_rules(slo: &Slo) -> Group {
                 ),
                 (
                     "runbook_url".to_string(),
-                    format!("{RUNBOOK_BASE}#{}", slo.name),
+                    format!("{runbook_base}{SLO_RUNBOOK}#{}", slo.name),
                 ),
             ]);
             rules.push(Rule {
@@ -210,7 +210,7 @@ fn alert_rules(slo: &Slo) -> Group {
             ),
             (
                 "runbook_url".to_string(),
-                format!("{RUNBOOK_BASE}#{}", slo.name),
+                format!("{runbook_base}{SLO_RUNBOOK}#{}", slo.name),
             ),
         ]);
         rules.push(Rule {
@@ -244,13 +244,13 @@ fn percent(ratio: f64) -> String {
     format!("{}%", (ratio * 100.0 * 1e9).round() / 1e9)
 }
 
-/// The complete rule file for every SLO.
-pub fn rules_file(slos: &[Slo]) -> anyhow::Result<String> {
+/// The complete rule file for every SLO; runbook links start with `runbook_base`.
+pub fn rules_file(slos: &[Slo], runbook_base: &str) -> anyhow::Result<String> {
     let mut groups = Vec::new();
     for slo in slos {
         groups.push(sli_rules(slo));
         groups.push(meta_rules(slo));
-        groups.push(alert_rules(slo));
+        groups.push(alert_rules(slo, runbook_base));
     }
     let body = serde_yaml::to_string(&RuleFile { groups })?;
     Ok(format!(
