@@ -51,7 +51,7 @@ variable "database_instance_name" {
 
 variable "runbook_url_base" {
   type        = string
-  description = "runbook_url_base of alerts/runbooks.yml (the stack reads it): the repository on the code host, e.g. https://github.com/ORG/REPO/blob/main/. Each cloud-only alert links to its section of this module's RUNBOOK.md under it."
+  description = "runbook_url_base of alerts/runbooks.yml (the stack reads it): the repository on the code host, e.g. https://github.com/ORG/REPO/blob/master/. Each cloud-only alert links to its section of this module's RUNBOOK.md under it."
 
   validation {
     condition     = can(regex("^https://\\S+/$", var.runbook_url_base))
