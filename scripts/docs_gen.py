@@ -652,10 +652,11 @@ def run(root: Path, check: bool) -> int:
     try:
         base = runbook_base(root)
         # The rules, and the expected annotations of their promtool tests.
-        rule_files = sorted((root / "alerts" / "rules").glob("*.yml"))
-        test_files = sorted((root / "alerts" / "tests").glob("*_test.yml"))
-        test_files += sorted((root / "slo" / "tests").glob("*_test.yml"))
-        for path in rule_files + test_files:
+        # Hand-written rules only: slo/_gen belongs to `make slo-gen` (runbook_problems checks it).
+        hand_rules = sorted((root / "alerts" / "rules").glob("*.yml"))
+        rule_tests = sorted((root / "alerts" / "tests").glob("*_test.yml"))
+        rule_tests += sorted((root / "slo" / "tests").glob("*_test.yml"))
+        for path in hand_rules + rule_tests:
             rel = path.relative_to(root).as_posix()
             text = path.read_text(encoding="utf-8")
             new = rewrite_runbook_urls(root, rel, text, base)

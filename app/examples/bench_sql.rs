@@ -11,29 +11,24 @@ use flightdeck::db::queries::{DELAY_STATS_SQL, EventFilter, FLIGHT_STATE_SQL, fe
 use flightdeck::domain::FlightStatus;
 use std::path::Path;
 
-/// `sql` with `$1..$n` as pgbench variables `:p1..:pn` (highest first, so `$1` never eats `$10`).
-fn with_variables(sql: &str, n: usize) -> String {
-    (1..=n).rev().fold(sql.to_string(), |sql, i| {
-        sql.replace(&format!("${i}"), &format!(":p{i}"))
-    })
-}
-
-/// One pgbench script: its statements, then the values of their parameters.
+/// One pgbench script: its statements, each with `$1..$n` turned into the script's next
+/// variables `:pK` (highest first, so `$1` never eats `$10`), then the variables' values.
 fn write(dir: &Path, name: &str, statements: &[(String, Vec<String>)]) -> std::io::Result<()> {
     let mut script = String::new();
     let mut vars = Vec::new();
-    let mut next = 0;
     for (sql, values) in statements {
-        // Each statement numbers its parameters from 1: shift them past the previous ones.
-        let shifted = (1..=values.len()).rev().fold(sql.clone(), |sql, i| {
-            sql.replace(&format!("${i}"), &format!("${}", i + next))
+        let first = vars.len();
+        let sql = (1..=values.len()).rev().fold(sql.clone(), |sql, i| {
+            sql.replace(&format!("${i}"), &format!(":p{}", first + i))
         });
-        script.push_str(&with_variables(&shifted, next + values.len()));
+        script.push_str(&sql);
         script.push_str(";\n");
-        for value in values {
-            next += 1;
-            vars.push(format!("p{next}={value}"));
-        }
+        vars.extend(
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("p{}={v}", first + i + 1)),
+        );
     }
     std::fs::write(dir.join(format!("{name}.sql")), script)?;
     std::fs::write(dir.join(format!("{name}.vars")), vars.join("\n") + "\n")

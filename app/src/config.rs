@@ -239,12 +239,12 @@ fn optional_number(
     name: &'static str,
     meaning: &'static str,
 ) -> Result<Option<u64>, ConfigError> {
-    const EXPECTED: &str = "an integer from 0 to 18446744073709551615";
-    describe(source, name, "unset", EXPECTED, meaning);
+    let expected = range_words(&(0..=u64::MAX), "");
+    describe(source, name, "unset", &expected, meaning);
     if present(source, name).is_none() {
         return Ok(None);
     }
-    parse_value(source, name, 0, EXPECTED, |_| true).map(Some)
+    parse_value(source, name, 0, &expected, |_| true).map(Some)
 }
 
 fn text(source: &dyn Source, name: &'static str, default: &str, meaning: &'static str) -> String {

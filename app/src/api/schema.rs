@@ -71,23 +71,6 @@ impl From<FlightEvent> for EventFields {
     }
 }
 
-/// A consumer compares what it published with what it reads back.
-impl PartialEq<FlightEvent> for EventFields {
-    fn eq(&self, other: &FlightEvent) -> bool {
-        self.event_id == other.event_id
-            && self.flight_id == other.flight_id
-            && self.airline == other.airline
-            && self.flight_number == other.flight_number
-            && self.origin == other.origin
-            && self.destination == other.destination
-            && self.status == other.status
-            && self.scheduled_departure == other.scheduled_departure
-            && self.actual_departure == other.actual_departure
-            && self.delay_minutes == other.delay_minutes
-            && self.event_time == other.event_time
-    }
-}
-
 /// A stored event: the published fields plus when Pub/Sub accepted it and when it was stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = StoredEvent)]

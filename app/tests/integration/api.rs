@@ -270,7 +270,8 @@ async fn cached_reads_show_a_new_event_once_the_staleness_bound_has_passed() {
     tokio::time::sleep(ttl + Duration::from_millis(50)).await;
     let page: EventPage = api.get_json("/v1/events?limit=5", 200).await;
     assert_eq!(
-        page.items[0].event, newest,
+        page.items[0].event,
+        flightdeck::api::schema::EventFields::from(newest),
         "visible within API_CACHE_TTL_MS of its commit"
     );
     let m = crate::support::metrics::scrape(&api.metrics).await;
