@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "delay_rollups",
         sql: include_str!("../../migrations/V4__delay_rollups.sql"),
     },
+    Migration {
+        version: 5,
+        name: "writer_moves_rollup",
+        sql: include_str!("../../migrations/V5__writer_moves_rollup.sql"),
+    },
 ];
 
 /// Arbitrary constant identifying flightdeck's migration lock.

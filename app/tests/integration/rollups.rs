@@ -1,6 +1,7 @@
 //! Daily delay rollups: always equal to a recomputation from `flights` (random event sequences
-//! through the real batch writer, and events through the emulator), the endpoint's answer equal
-//! to the query it replaced, and `flightdeck rollup rebuild` repairing a damaged rollup.
+//! through the real batch writer, a flight created by another transaction in the middle of a
+//! batch, and events through the emulator), the endpoint's answer equal to the query it
+//! replaced, and `flightdeck rollup rebuild` repairing a damaged rollup.
 
 use crate::support::{Harness, eventually, generated_events};
 use chrono::{DateTime, Duration as Days, NaiveDate, TimeZone, Utc};
@@ -12,7 +13,7 @@ use flightdeck::db::queries::{DayDelayStats, ON_TIME_MINUTES};
 use flightdeck::db::writer::{IncomingEvent, write_batch};
 use flightdeck::domain::{FlightEvent, FlightStatus};
 use proptest::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -141,6 +142,62 @@ fn event_strategy() -> impl Strategy<Value = (usize, FlightEvent)> {
         })
 }
 
+/// Each flight's state as a model of the writer's rule: the newest event by (event time, event
+/// id) of all it has seen.
+struct Newest(BTreeMap<String, FlightEvent>);
+
+/// What the flights table holds of a flight: last event, status, delay.
+type FlightStates = BTreeMap<String, (Uuid, String, Option<i32>)>;
+
+impl Newest {
+    fn new() -> Self {
+        Self(BTreeMap::new())
+    }
+
+    fn see(&mut self, event: &FlightEvent) {
+        let kept = self
+            .0
+            .entry(event.flight_id.clone())
+            .or_insert_with(|| event.clone());
+        if (event.event_time, event.event_id) > (kept.event_time, kept.event_id) {
+            *kept = event.clone();
+        }
+    }
+
+    fn states(&self) -> FlightStates {
+        self.0
+            .iter()
+            .map(|(id, e)| {
+                (
+                    id.clone(),
+                    (e.event_id, e.status.as_str().to_string(), e.delay_minutes),
+                )
+            })
+            .collect()
+    }
+}
+
+async fn flight_states(client: &tokio_postgres::Client) -> FlightStates {
+    client
+        .query(
+            "SELECT flight_id, last_event_id, status, delay_minutes FROM flights",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2), row.get(3))))
+        .collect()
+}
+
+/// A pool of the service's own kind on the test database, named in `pg_stat_activity`.
+fn writer_pool(h: &Harness, application_name: &str) -> flightdeck::db::Pool {
+    let settings =
+        DatabaseSettings::from_source(&HashMap::from([("DATABASE_URL", h.db.url.as_str())]))
+            .unwrap();
+    flightdeck::db::connect(&settings, application_name).unwrap()
+}
+
 fn incoming(event: FlightEvent) -> IncomingEvent {
     IncomingEvent {
         published_at: event.event_time,
@@ -155,10 +212,7 @@ fn random_event_sequences_through_the_writer_keep_the_rollup_equal_to_the_flight
     let (h, pool) = runtime.block_on(async {
         let h = Harness::new().await;
         h.migrate().await;
-        let settings =
-            DatabaseSettings::from_source(&HashMap::from([("DATABASE_URL", h.db.url.as_str())]))
-                .unwrap();
-        let pool = flightdeck::db::connect(&settings, "rollup-property").unwrap();
+        let pool = writer_pool(&h, "rollup-property");
         (h, pool)
     });
     let config = ProptestConfig {
@@ -175,14 +229,28 @@ fn random_event_sequences_through_the_writer_keep_the_rollup_equal_to_the_flight
                 .unwrap();
             // An event id always carries the same event, as a redelivery does.
             let mut by_id: HashMap<usize, FlightEvent> = HashMap::new();
+            let mut newest = Newest::new();
             let client = pool.get().await.unwrap();
             for (n, batch) in batches.iter().enumerate() {
+                let mut unseen = HashSet::new();
                 let events: Vec<IncomingEvent> = batch
                     .iter()
-                    .map(|(id, event)| incoming(by_id.entry(*id).or_insert_with(|| event.clone()).clone()))
+                    .map(|(id, event)| {
+                        let event = by_id.entry(*id).or_insert_with(|| {
+                            unseen.insert(event.event_id);
+                            event.clone()
+                        });
+                        incoming(event.clone())
+                    })
                     .collect();
-                write_batch(&client, &events).await.unwrap();
-                assert_rollup_equals_flights(&check, &format!("after batch {n}")).await;
+                for e in &events {
+                    newest.see(&e.event);
+                }
+                let stored = write_batch(&client, &events).await.unwrap();
+                let when = format!("after batch {n}");
+                assert_eq!(stored, unseen, "{when}: stored ids");
+                assert_eq!(flight_states(&check).await, newest.states(), "{when}: flight states");
+                assert_rollup_equals_flights(&check, &when).await;
             }
         });
     });
@@ -316,12 +384,7 @@ async fn rollup_rebuild_repairs_a_damaged_rollup() {
     let h = Harness::new().await;
     h.migrate().await;
     let client = h.db.client().await;
-    let pool = flightdeck::db::connect(
-        &DatabaseSettings::from_source(&HashMap::from([("DATABASE_URL", h.db.url.as_str())]))
-            .unwrap(),
-        "rollup-rebuild",
-    )
-    .unwrap();
+    let pool = writer_pool(&h, "rollup-rebuild");
     let events: Vec<IncomingEvent> = generated_events(400, 3).into_iter().map(incoming).collect();
     write_batch(&pool.get().await.unwrap(), &events)
         .await
@@ -355,4 +418,86 @@ async fn rollup_rebuild_repairs_a_damaged_rollup() {
         format!("rebuilt the daily delay rollups from {flights} flights")
     );
     assert_rollup_equals_flights(&client, "after rebuild").await;
+}
+
+#[tokio::test]
+async fn a_flight_created_by_another_transaction_mid_batch_is_moved_once() {
+    let h = Harness::new().await;
+    h.migrate().await;
+    let check = h.db.client().await;
+    let other = h.db.client().await;
+    let pool = writer_pool(&h, "rollup-race");
+    let departed = |id: u128, flight: &str, minute: i64| FlightEvent {
+        event_id: Uuid::from_u128(id),
+        flight_id: flight.to_string(),
+        airline: "LA".into(),
+        flight_number: "9".into(),
+        origin: "SCL".into(),
+        destination: "LIM".into(),
+        status: FlightStatus::Departed,
+        scheduled_departure: Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap(),
+        actual_departure: None,
+        delay_minutes: Some(minute as i32),
+        event_time: Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap() + Days::minutes(minute),
+    };
+    // Another writer (an older build, a manual fix) creates LA9 and has not committed yet.
+    other
+        .batch_execute(
+            "BEGIN;
+             INSERT INTO flights (flight_id, airline, flight_number, origin, destination, status,
+                                  scheduled_departure, delay_minutes, last_event_id, last_event_time)
+             VALUES ('LA9-2026-11-28', 'LA', '9', 'SCL', 'LIM', 'delayed',
+                     '2026-11-28T12:00:00Z', 3, '00000000-0000-0000-0000-0000000000ff',
+                     '2026-11-28T12:01:00Z');",
+        )
+        .await
+        .unwrap();
+    let events = vec![
+        incoming(departed(1, "LA9-2026-11-28", 20)),
+        incoming(departed(2, "LA8-2026-11-28", 5)),
+    ];
+    let writer = tokio::spawn(async move {
+        let client = pool.get().await.unwrap();
+        write_batch(&client, &events).await
+    });
+    eventually(
+        "the batch waits for the uncommitted flight",
+        Duration::from_secs(10),
+        || async {
+            check
+                .query_opt(
+                    "SELECT 1 FROM pg_stat_activity WHERE application_name = 'rollup-race' \
+                 AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .map(|_| ())
+        },
+    )
+    .await;
+    other.batch_execute("COMMIT").await.unwrap();
+
+    let stored = writer.await.unwrap().unwrap();
+    assert_eq!(
+        stored,
+        HashSet::from([Uuid::from_u128(1), Uuid::from_u128(2)])
+    );
+    let states = flight_states(&check).await;
+    assert_eq!(
+        states["LA9-2026-11-28"],
+        (Uuid::from_u128(1), "departed".to_string(), Some(20)),
+        "the newer event moved the flight the other transaction created"
+    );
+    assert_eq!(states.len(), 2);
+    assert_rollup_equals_flights(&check, "after the race").await;
+    let counted: i64 = check
+        .query_one(
+            "SELECT flights FROM delay_rollups WHERE origin = 'SCL'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(counted, 2, "each flight counted once");
 }
