@@ -82,39 +82,63 @@ pub(super) fn newest_per_flight<'a>(
 /// The flight state writes and rollup moves of one batch.
 #[derive(Debug, Default)]
 pub(super) struct Plan<'a> {
-    /// Flights whose state the batch sets, by flight id, with whether a state row exists
-    /// (moved forward) or not (created).
-    pub writes: Vec<(&'a FlightEvent, bool)>,
+    /// Newest events of flights without a state row, by flight id: created.
+    pub creates: Vec<&'a FlightEvent>,
+    /// Newest events newer than their flight's stored state, by flight id: moved forward.
+    pub updates: Vec<&'a FlightEvent>,
     /// Net flights entering (+) or leaving (-) each contribution; never zero.
     pub moves: BTreeMap<Contribution, i32>,
 }
 
 impl<'a> Plan<'a> {
-    /// A flight without a state row is created; one whose stored state is older than its newest
-    /// event is moved forward, its old contribution leaving and its new one entering; any other
-    /// stays. Synthetic probe flights never count in the rollup.
+    /// Decides every flight of the batch against its stored state (see `decide`).
     pub fn new(
         newest: &BTreeMap<&'a str, &'a FlightEvent>,
         stored: &HashMap<String, StoredFlight>,
     ) -> Self {
         let mut plan = Plan::default();
         for (&flight_id, &event) in newest {
-            let counted = !flight_id.starts_with(SYNTHETIC_FLIGHT_PREFIX);
-            match stored.get(flight_id) {
-                None => plan.writes.push((event, false)),
-                Some(old) if (old.last_event_time, old.last_event_id) < recency(event) => {
-                    plan.writes.push((event, true));
-                    if counted {
-                        plan.add(old.contribution.clone(), -1);
-                    }
-                }
-                Some(_) => continue,
-            }
-            if counted {
-                plan.add(Contribution::of(event), 1);
-            }
+            plan.decide(event, stored.get(flight_id));
         }
         plan
+    }
+
+    /// A flight without a state row is created; one whose stored state is older than its newest
+    /// event is moved forward, its old contribution leaving and its new one entering; any other
+    /// stays. Synthetic probe flights never count in the rollup.
+    fn decide(&mut self, event: &'a FlightEvent, stored: Option<&StoredFlight>) {
+        let counted = !event.flight_id.starts_with(SYNTHETIC_FLIGHT_PREFIX);
+        match stored {
+            None => self.creates.push(event),
+            Some(old) if (old.last_event_time, old.last_event_id) < recency(event) => {
+                self.updates.push(event);
+                if counted {
+                    self.add(old.contribution.clone(), -1);
+                }
+            }
+            Some(_) => return,
+        }
+        if counted {
+            self.add(Contribution::of(event), 1);
+        }
+    }
+
+    /// Another transaction created these flights (`created`, their state rows as now locked)
+    /// after the plan was made: each planned creation is taken back and decided again against
+    /// the row that transaction stored.
+    pub fn created_meanwhile(&mut self, created: &HashMap<String, StoredFlight>) {
+        let (beaten, kept): (Vec<_>, Vec<_>) = self
+            .creates
+            .drain(..)
+            .partition(|e| created.contains_key(&e.flight_id));
+        self.creates = kept;
+        for event in beaten {
+            if !event.flight_id.starts_with(SYNTHETIC_FLIGHT_PREFIX) {
+                self.add(Contribution::of(event), -1);
+            }
+            self.decide(event, created.get(&event.flight_id));
+        }
+        self.updates.sort_by(|a, b| a.flight_id.cmp(&b.flight_id));
     }
 
     fn add(&mut self, contribution: Contribution, sign: i32) {
@@ -123,16 +147,6 @@ impl<'a> Plan<'a> {
         if *net == 0 {
             self.moves.remove(&contribution);
         }
-    }
-
-    /// Flights the plan moves forward (rows that exist).
-    pub fn updates(&self) -> i64 {
-        self.writes.iter().filter(|(_, exists)| *exists).count() as i64
-    }
-
-    /// Flights the plan creates.
-    pub fn creates(&self) -> i64 {
-        self.writes.len() as i64 - self.updates()
     }
 }
 
@@ -203,7 +217,7 @@ mod tests {
         let stored = HashMap::from([("F1".to_string(), stored_as(&old))]);
         let newest = newest_per_flight(&[&new, &other]);
         let plan = Plan::new(&newest, &stored);
-        assert_eq!((plan.updates(), plan.creates()), (1, 1));
+        assert_eq!((plan.updates.len(), plan.creates.len()), (1, 1));
         assert_eq!(
             plan.moves,
             BTreeMap::from([
@@ -220,11 +234,11 @@ mod tests {
         let older = event(4, "F1", 30, FlightStatus::Departed, Some(1));
         let stored = HashMap::from([("F1".to_string(), stored_as(&stored_event))]);
         let plan = Plan::new(&newest_per_flight(&[&older]), &stored);
-        assert!(plan.writes.is_empty() && plan.moves.is_empty());
+        assert!(plan.creates.is_empty() && plan.updates.is_empty() && plan.moves.is_empty());
 
         let same_counts = event(6, "F1", 31, FlightStatus::Delayed, Some(9));
         let plan = Plan::new(&newest_per_flight(&[&same_counts]), &stored);
-        assert_eq!(plan.updates(), 1);
+        assert_eq!(plan.updates.len(), 1);
         assert!(plan.moves.is_empty(), "{:?}", plan.moves);
     }
 
@@ -232,8 +246,47 @@ mod tests {
     fn probe_flights_get_state_but_never_count() {
         let probe = event(1, "PROBE-1", 1, FlightStatus::Departed, Some(1));
         let plan = Plan::new(&newest_per_flight(&[&probe]), &HashMap::new());
-        assert_eq!(plan.creates(), 1);
+        assert_eq!(plan.creates.len(), 1);
         assert!(plan.moves.is_empty());
+    }
+
+    #[test]
+    fn a_creation_another_transaction_beat_is_decided_against_its_row() {
+        let mine = event(2, "F1", 20, FlightStatus::Departed, Some(20));
+        let theirs = event(1, "F1", 10, FlightStatus::Delayed, Some(4));
+        let newer_theirs = event(3, "F2", 50, FlightStatus::Cancelled, None);
+        let also_mine = event(4, "F2", 40, FlightStatus::Boarding, None);
+        let untouched = event(5, "F3", 40, FlightStatus::Boarding, None);
+        let mut plan = Plan::new(
+            &newest_per_flight(&[&mine, &also_mine, &untouched]),
+            &HashMap::new(),
+        );
+        assert_eq!(plan.creates.len(), 3);
+        plan.created_meanwhile(&HashMap::from([
+            ("F1".to_string(), stored_as(&theirs)),
+            ("F2".to_string(), stored_as(&newer_theirs)),
+        ]));
+        let ids = |events: &[&FlightEvent]| {
+            events
+                .iter()
+                .map(|e| e.flight_id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&plan.creates), ["F3"]);
+        assert_eq!(
+            ids(&plan.updates),
+            ["F1"],
+            "F2's stored state is newer: it stays"
+        );
+        assert_eq!(
+            plan.moves,
+            BTreeMap::from([
+                (contribution("boarding", 0), 1),
+                (contribution("delayed", 4), -1),
+                (contribution("departed", 20), 1),
+            ]),
+            "their flight leaves, mine enters; F2 keeps their contribution, added by their trigger"
+        );
     }
 
     #[test]
