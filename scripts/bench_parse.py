@@ -155,9 +155,9 @@ def report(results_path, doc_path):
         s = one["sink"]["result"]
         lines += ["", "### Ingest sink next to raw binary COPY (same rows, same indexes, batches of 1,000)", "",
                   f"Batch writer {s['sink_rows_per_s']:.0f} rows/s; binary COPY {s['copy_rows_per_s']:.0f} rows/s; "
-                  f"**{ratio(s['sink_rows_per_s'], s['copy_rows_per_s'])}** (target >= 0.80x). In the same "
-                  "transaction as its COPY the writer also locks and moves forward the state of the flights the "
-                  "batch touches and moves the daily statistics rollup; COPY does none of that."]
+                  f"**{ratio(s['sink_rows_per_s'], s['copy_rows_per_s'])}** (target >= 0.80x). The writer COPYs into "
+                  "a staging table, then deduplicates, upserts per-flight state and (by trigger) the daily "
+                  "statistics rollup in one transaction; COPY does none of that."]
     if e2e:
         lines += ["", "### Ingest end to end next to a bare consumer (backlog of 60,000 events)", "",
                   "| Streams | ingest events/s | bare consumer msg/s | ingest / bare | ingest peak RSS MB | outstanding-bytes budget MB |",
@@ -230,7 +230,7 @@ def growth(results_path, doc_path):
                   "| --- | ---: | ---: | ---: |",
                   f"| daily rollup maintained (the default) | {on['sink_rows_per_s']:.0f} | {on['copy_rows_per_s']:.0f} | "
                   f"{ratio(on['sink_rows_per_s'], on['copy_rows_per_s'])} |",
-                  f"| rollup left unmoved (measurement only) | {off['sink_rows_per_s']:.0f} | {off['copy_rows_per_s']:.0f} | "
+                  f"| rollup triggers off (measurement only) | {off['sink_rows_per_s']:.0f} | {off['copy_rows_per_s']:.0f} | "
                   f"{ratio(off['sink_rows_per_s'], off['copy_rows_per_s'])} |", "",
                   f"The rollup costs the writer {(1 - on['sink_rows_per_s'] / off['sink_rows_per_s']) * 100:.0f}% of its rows/s."]
     table = "\n".join(lines)

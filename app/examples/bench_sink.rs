@@ -2,28 +2,40 @@
 //! same rows into a copy of the table (same indexes). The rows are split into three rounds, each
 //! written by both in turn, and each side reports its best round: a disturbance of a second (a
 //! checkpoint, another process) then lowers neither figure.
-//! The COPY is the writer's own (`copy_events`), so the ratio prices everything the writer does
-//! beyond it. Usage: DATABASE_URL=... bench_sink [ROWS] [rollup|no-rollup]; `no-rollup` leaves
-//! the daily rollup unmoved, to price it (see `NO_ROLLUP_SQL`).
+//! Usage: DATABASE_URL=... bench_sink [ROWS] [rollup|no-rollup]; `no-rollup` turns the daily
+//! rollup's triggers off first, to price them (a measurement only: the rollup is then stale).
 
 use chrono::Utc;
 use flightdeck::config::{DatabaseSettings, ProcessEnv};
 use flightdeck::db::{
     self, migrations,
-    writer::{IncomingEvent, copy_events, write_batch},
+    writer::{IncomingEvent, write_batch},
 };
 use flightdeck::publish::synthetic::Generator;
+use futures::pin_mut;
 use std::time::Instant;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
 
 const BATCH: usize = 1000;
 const ROUNDS: usize = 3;
 
-/// `no-rollup`: the rollup's one entry point does nothing and its triggers are off, so the writer
-/// does everything but move the rollup (a measurement only: the rollup is then stale).
-const NO_ROLLUP_SQL: &str = "
-ALTER TABLE flights DISABLE TRIGGER USER;
-CREATE OR REPLACE FUNCTION delay_rollups_move(moves delay_rollup_move[])
-RETURNS void LANGUAGE sql AS 'SELECT';";
+/// Column types of `flight_events_copy` in COPY order.
+const TYPES: [Type; 13] = [
+    Type::UUID,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::BPCHAR,
+    Type::BPCHAR,
+    Type::TEXT,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
+    Type::INT4,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
+    Type::TEXT,
+];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -33,7 +45,11 @@ async fn main() -> anyhow::Result<()> {
     migrations::run(&mut client).await?;
     match std::env::args().nth(2).as_deref() {
         None | Some("rollup") => {}
-        Some("no-rollup") => client.batch_execute(NO_ROLLUP_SQL).await?,
+        Some("no-rollup") => {
+            client
+                .batch_execute("ALTER TABLE flights DISABLE TRIGGER USER")
+                .await?
+        }
         Some(other) => anyhow::bail!("unknown mode {other:?}: rollup or no-rollup"),
     }
     let mut generator = Generator::new(99, 5_000);
@@ -60,8 +76,7 @@ async fn main() -> anyhow::Result<()> {
         sink = sink.max(round.len() as f64 / started.elapsed().as_secs_f64());
         let started = Instant::now();
         for chunk in round.chunks(BATCH) {
-            let rows: Vec<&IncomingEvent> = chunk.iter().collect();
-            copy_events(&client, "flight_events_copy", &rows).await?;
+            copy_batch(&client, chunk).await?;
         }
         copy = copy.max(round.len() as f64 / started.elapsed().as_secs_f64());
     }
@@ -72,5 +87,44 @@ async fn main() -> anyhow::Result<()> {
         "{}",
         serde_json::json!({"rows": rows, "sink_rows_per_s": sink.round(), "copy_rows_per_s": copy.round()})
     );
+    Ok(())
+}
+
+/// One binary COPY of `chunk` into `flight_events_copy`.
+async fn copy_batch(
+    client: &deadpool_postgres::Client,
+    chunk: &[IncomingEvent],
+) -> anyhow::Result<()> {
+    let sink = client
+        .copy_in(
+            "COPY flight_events_copy (event_id, flight_id, airline, flight_number, origin, destination, \
+             status, scheduled_departure, actual_departure, delay_minutes, event_time, published_at, message_id) \
+             FROM STDIN BINARY",
+        )
+        .await?;
+    let writer = BinaryCopyInWriter::new(sink, &TYPES);
+    pin_mut!(writer);
+    for e in chunk {
+        let ev = &e.event;
+        writer
+            .as_mut()
+            .write(&[
+                &ev.event_id,
+                &ev.flight_id,
+                &ev.airline,
+                &ev.flight_number,
+                &ev.origin,
+                &ev.destination,
+                &ev.status.as_str(),
+                &ev.scheduled_departure,
+                &ev.actual_departure,
+                &ev.delay_minutes,
+                &ev.event_time,
+                &e.published_at,
+                &e.message_id,
+            ])
+            .await?;
+    }
+    writer.finish().await?;
     Ok(())
 }

@@ -34,8 +34,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
-        name: "writer_moves_rollup",
-        sql: include_str!("../../migrations/V5__writer_moves_rollup.sql"),
+        name: "drop_flights_origin_day_idx",
+        sql: include_str!("../../migrations/V5__drop_flights_origin_day_idx.sql"),
     },
 ];
 
