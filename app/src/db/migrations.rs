@@ -34,8 +34,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
-        name: "drop_flights_origin_day_idx",
-        sql: include_str!("../../migrations/V5__drop_flights_origin_day_idx.sql"),
+        name: "cheaper_rollup_moves",
+        sql: include_str!("../../migrations/V5__cheaper_rollup_moves.sql"),
     },
 ];
 
