@@ -2,7 +2,7 @@
 # `make bench-growth`: cost growth with data size. Loads the same shape of data at 200,000 and
 # 2,000,000 events (5,000 and 50,000 flights over 92 days, 10 origins) with SQL, measures every
 # read endpoint uncached at each size, then the batch writer with the daily rollup maintained
-# and with the rollup left unmoved, all in one run; writes the table into docs/performance.md.
+# and with its triggers off, all in one run; writes the table into docs/performance.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$FLIGHTDECK_ROOT"
@@ -81,7 +81,7 @@ for flights in 5000 50000; do
   done
 done
 
-log "batch writer next to binary COPY, with the daily rollup moved and left unmoved (30,000 rows)"
+log "batch writer next to binary COPY, with the daily rollup and with its triggers off (30,000 rows)"
 for mode in rollup no-rollup; do
   name="${db}_sink"; [[ $mode == rollup ]] || name="${db}_sink_off"
   psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $name"

@@ -4,11 +4,18 @@
 DROP INDEX flights_origin_day_idx;
 
 -- What the rollup reads of a flight's status: departed (or arrived), cancelled, or neither (the
--- flight counts, nothing more). Its delay counts only when departed.
+-- flight counts, nothing more). The triggers and delay_rollups_move below classify through it.
 CREATE FUNCTION delay_rollup_class(status text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN status IN ('departed', 'arrived') THEN 'departed'
                 WHEN status = 'cancelled' THEN 'cancelled'
                 ELSE 'scheduled' END
+$$;
+
+-- The delay the rollup reads of a flight: its delay when departed (a missing one as 0), else 0.
+CREATE FUNCTION delay_rollup_delay(status text, delay_minutes int4) RETURNS int4
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN delay_rollup_class(status) = 'departed' THEN coalesce(delay_minutes, 0)
+                ELSE 0 END
 $$;
 
 -- The triggers' moves, netted before they reach delay_rollups_move: each statement's old and new
@@ -25,8 +32,7 @@ BEGIN
             SELECT ROW(origin, day, -count(*)::int4, class, delay)::delay_rollup_move
             FROM (SELECT origin, (scheduled_departure AT TIME ZONE 'UTC')::date AS day,
                          delay_rollup_class(status) AS class,
-                         CASE WHEN delay_rollup_class(status) = 'departed'
-                              THEN coalesce(delay_minutes, 0) ELSE 0 END AS delay
+                         delay_rollup_delay(status, delay_minutes) AS delay
                   FROM old_flights WHERE flight_id NOT LIKE 'PROBE-%') AS o
             GROUP BY origin, day, class, delay);
     END IF;
@@ -35,8 +41,7 @@ BEGIN
             SELECT ROW(origin, day, count(*)::int4, class, delay)::delay_rollup_move
             FROM (SELECT origin, (scheduled_departure AT TIME ZONE 'UTC')::date AS day,
                          delay_rollup_class(status) AS class,
-                         CASE WHEN delay_rollup_class(status) = 'departed'
-                              THEN coalesce(delay_minutes, 0) ELSE 0 END AS delay
+                         delay_rollup_delay(status, delay_minutes) AS delay
                   FROM new_flights WHERE flight_id NOT LIKE 'PROBE-%') AS n
             GROUP BY origin, day, class, delay);
     END IF;
@@ -51,14 +56,16 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- delay_rollups_move as V4 wrote it, in PL/pgSQL: a SQL function's statement is planned again
--- on every call (about 1 ms each, and every batch calls it twice, from the insert and the update
--- trigger), a PL/pgSQL statement's plan is kept for the session.
+-- delay_rollups_move as V4 wrote it, in PL/pgSQL, classifying through delay_rollup_class: a SQL
+-- function's statement is planned again on every call (about 1 ms each, and every batch calls it
+-- twice, from the insert and the update trigger), a PL/pgSQL statement's plan is kept for the
+-- session.
 CREATE OR REPLACE FUNCTION delay_rollups_move(moves delay_rollup_move[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     WITH m AS (
-        SELECT origin, day, sign, status, delay, status IN ('departed', 'arrived') AS departed
+        SELECT origin, day, sign, delay_rollup_class(status) AS class, delay,
+               delay_rollup_class(status) = 'departed' AS departed
         FROM unnest(moves)
     ),
     -- Net change per minute of delay: a flight that changes without moving its delay cancels out.
@@ -85,7 +92,7 @@ BEGIN
                      generate_series(1, l.n)), '{}')
     FROM (SELECT origin, day, sum(sign) AS flights,
                  coalesce(sum(sign) FILTER (WHERE departed), 0) AS departed,
-                 coalesce(sum(sign) FILTER (WHERE status = 'cancelled'), 0) AS cancelled,
+                 coalesce(sum(sign) FILTER (WHERE class = 'cancelled'), 0) AS cancelled,
                  coalesce(sum(sign) FILTER (WHERE departed AND delay <= 15), 0) AS on_time,
                  coalesce(sum(sign::int8 * delay) FILTER (WHERE departed), 0) AS delay_sum
           FROM m GROUP BY origin, day) AS t
