@@ -7,11 +7,12 @@ command -v wrk >/dev/null || apt_install wrk
 need_cmd pgbench "install the PostgreSQL client tools (Debian: apt-get install postgresql-contrib)"
 
 # wrk_json NAME URL [LUA]: requests/s, p50 and p99 in ms at $CONNECTIONS connections, sent
-# with the pipeline's API key like a consumer's requests, plus WRK_HEADER when set.
+# with the pipeline's API key like a consumer's requests, plus WRK_HEADER when set; with
+# SERVER_PID set, also that process's CPU microseconds per request over the run.
 wrk_json() {
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer ${API_KEY:-}" \
     ${WRK_HEADER:+-H "$WRK_HEADER"} ${3:+-s "$3"} "$2" |
-    python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1"
+    python3 "$FLIGHTDECK_ROOT/scripts/bench_parse.py" wrk "$1" ${SERVER_PID:-}
 }
 
 # pgbench_json NAME SQLFILE: the same SQL, prepared, same connection count; the values of its
@@ -58,15 +59,18 @@ serve_variant() {
 }
 
 # hot_reads [ROUNDS]: records the cached feed and the bare axum ceiling (with the caller's
-# `record`), alternating ROUNDS times (default 1) so a passing disturbance hits both sides.
+# `record`), alternating ROUNDS times (default 1) so a passing disturbance hits both sides, each
+# with its server's CPU per request; CACHED_PID is the cached serve's.
 hot_reads() {
   serve_variant cached API_CACHE_TTL_MS=1000
+  CACHED_PID=${pipeline_pids[-1]}
   "$CARGO_TARGET_DIR/release/examples/bench_hello" >"$RUN_DIR/$PIPELINE_ID-hello.log" &
   pipeline_pids+=("$!")
+  local hello_pid=$!
   for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello.log ]] && break; sleep 0.1; done
   for _ in $(seq 1 "${1:-1}"); do
-    record "$(wrk_json api_events_cached "http://$VARIANT_HTTP/v1/events?limit=50")"
-    record "$(wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
+    record "$(SERVER_PID=$CACHED_PID wrk_json api_events_cached "http://$VARIANT_HTTP/v1/events?limit=50")"
+    record "$(SERVER_PID=$hello_pid wrk_json axum_hello "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello.log")/")"
   done
 }
 

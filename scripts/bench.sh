@@ -44,14 +44,14 @@ week_ago=$(date -u -d '6 days ago' +%F)
 sqldir=$(mktemp -d)
 api_sql "$sqldir" "$flight" "$week_ago" "$today"
 
+serve_pid=${pipeline_pids[1]}
 log "API (uncached) vs pgbench, $CONNECTIONS connections, ${DURATION}s each"
 for case in "events|/v1/events?limit=50" "filtered|/v1/events?origin=SCL&status=departed&limit=20" "flight|/v1/flights/$flight" "stats|/v1/stats/delays?origin=SCL&from=$week_ago&to=$today"; do
   name=${case%%|*}
   path=${case#*|}
-  record "$(wrk_json "api_$name" "$API_URL$path")"
+  record "$(SERVER_PID=$serve_pid wrk_json "api_$name" "$API_URL$path")"
   record "$(pgbench_json "sql_$name" "$sqldir/$name.sql")"
 done
-serve_pid=${pipeline_pids[1]}
 record "{\"kind\":\"rss\",\"process\":\"serve\",\"kb\":$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")}"
 
 log "cost of the API key check: the same uncached feed with API_AUTH=off"
@@ -68,15 +68,16 @@ done
 log "cached API vs bare axum; cached zstd pages and 304 revalidations"
 hot_reads
 cached_url="http://$VARIANT_HTTP/v1/events?limit=50"
-record "$(WRK_HEADER="Accept-Encoding: zstd" wrk_json api_events_cached_zstd "$cached_url")"
+record "$(SERVER_PID=$CACHED_PID WRK_HEADER="Accept-Encoding: zstd" wrk_json api_events_cached_zstd "$cached_url")"
 etag=$(curl -fsS -o /dev/null -D - -H "Authorization: Bearer $API_KEY" "$cached_url" | awk -F': ' 'tolower($1) == "etag" {print $2}' | tr -d '\r')
-record "$(WRK_HEADER="If-None-Match: $etag" wrk_json api_events_cached_304 "$cached_url")"
+record "$(SERVER_PID=$CACHED_PID WRK_HEADER="If-None-Match: $etag" wrk_json api_events_cached_304 "$cached_url")"
 # The same ceiling sending the cached page's bytes: how much of the gap is the body itself.
 page_bytes=$(curl -fsS -H "Authorization: Bearer $API_KEY" "$cached_url" | wc -c)
 "$release/examples/bench_hello" "$page_bytes" >"$RUN_DIR/$PIPELINE_ID-hello-page.log" &
 pipeline_pids+=("$!")
+page_server_pid=$!
 for _ in $(seq 1 50); do [[ -s $RUN_DIR/$PIPELINE_ID-hello-page.log ]] && break; sleep 0.1; done
-record "$(wrk_json axum_same_bytes "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello-page.log")/")"
+record "$(SERVER_PID=$page_server_pid wrk_json axum_same_bytes "http://$(head -1 "$RUN_DIR/$PIPELINE_ID-hello-page.log")/")"
 record "{\"kind\":\"page_bytes\",\"bytes\":$page_bytes}"
 
 log "overload: about 3x the measured capacity offered, uncached; shed ratio and admitted p99"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Parses wrk and pgbench output into JSON lines, and renders the benchmark report.
 
-  bench_parse.py wrk NAME < wrk-output
+  bench_parse.py wrk NAME [PID] < wrk-output   (PID: the server; its CPU time per request is added)
   bench_parse.py pgbench NAME DIR        (DIR holds pgbench's summary.txt and -l logs)
   bench_parse.py overload BEFORE AFTER SECONDS IN_FLIGHT CONNECTIONS DELAY_MS   (two /metrics scrapes of the serve under overload)
   bench_parse.py report RESULTS.jsonl docs/performance.md
@@ -30,6 +30,25 @@ def parse_wrk(name, text):
     errors = re.search(r"Socket errors:.*", text)
     return {"kind": "http", "name": name, "rps": round(rps), "p50_ms": p50, "p99_ms": p99,
             "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(0) if errors else ""}
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used so far (proc(5): fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parse_wrk_measuring(name, pid, stream):
+    """parse_wrk, plus the server's CPU microseconds per request over the run: read before wrk
+    prints anything (this starts with wrk) and after its output ends (wrk has exited)."""
+    before = cpu_seconds(pid)
+    text = stream.read()
+    used = cpu_seconds(pid) - before
+    result = parse_wrk(name, text)
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    result["server_cpu_us"] = round(used * 1e6 / max(requests, 1), 1)
+    return result
 
 
 def percentile(values, q):
@@ -81,6 +100,11 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if b else "n/a"
 
 
+def cpu(result):
+    """The server's CPU microseconds per request, or n/a when the run did not measure it."""
+    return result.get("server_cpu_us", "n/a")
+
+
 def report(results_path, doc_path):
     rows = [json.loads(line) for line in open(results_path) if line.strip()]
     http = {r["name"]: r for r in rows if r["kind"] == "http"}
@@ -92,13 +116,13 @@ def report(results_path, doc_path):
              f"({platform.machine()}), release build, 50 connections, "
              f"{os.environ.get('BENCH_SECONDS', '10')} s per measurement, `make bench`.", ""]
     lines += ["### API (uncached) next to pgbench running the same SQL", "",
-              "| Endpoint | API req/s | p50 ms | p99 ms | pgbench tps | p50 ms | p99 ms | API / pgbench | Target |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+              "| Endpoint | API req/s | p50 ms | p99 ms | serve CPU us/req | pgbench tps | p50 ms | p99 ms | API / pgbench | Target |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for name in ("events", "filtered", "flight", "stats"):
         a, s = http.get(f"api_{name}"), sql.get(f"sql_{name}")
         if a and s:
             target = {"events": ">= 0.80x, p99 <= 25 ms", "filtered": ">= 0.80x"}.get(name, "")
-            lines.append(f"| {name} | {a['rps']} | {a['p50_ms']} | {a['p99_ms']} | {s['tps']} | {s['p50_ms']} | {s['p99_ms']} | "
+            lines.append(f"| {name} | {a['rps']} | {a['p50_ms']} | {a['p99_ms']} | {cpu(a)} | {s['tps']} | {s['p50_ms']} | {s['p99_ms']} | "
                          f"{ratio(a['rps'], s['tps'])} | {target} |")
     keyed, open_feed = http.get("api_events"), http.get("api_events_noauth")
     if keyed and open_feed:
@@ -110,21 +134,22 @@ def report(results_path, doc_path):
     cached, hello = http.get("api_events_cached"), http.get("axum_hello")
     if cached and hello:
         lines += ["", "### Hot reads: micro-cache next to a bare axum server", "",
-                  "| Server | req/s | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |",
-                  f"| /v1/events?limit=50, cache 1 s | {cached['rps']} | {cached['p50_ms']} | {cached['p99_ms']} |",
-                  f"| axum hello (ceiling) | {hello['rps']} | {hello['p50_ms']} | {hello['p99_ms']} |", "",
+                  "| Server | req/s | p50 ms | p99 ms | server CPU us/req |", "| --- | ---: | ---: | ---: | ---: |",
+                  f"| /v1/events?limit=50, cache 1 s | {cached['rps']} | {cached['p50_ms']} | {cached['p99_ms']} | {cpu(cached)} |",
+                  f"| axum hello (ceiling) | {hello['rps']} | {hello['p50_ms']} | {hello['p99_ms']} | {cpu(hello)} |", "",
                   f"Cached / ceiling: **{ratio(cached['rps'], hello['rps'])}** (target >= 0.70x)."]
         same = http.get("axum_same_bytes")
         page = next((r["bytes"] for r in rows if r["kind"] == "page_bytes"), None)
         if same and page:
             lines.append(f"Bare axum sending a static body of the page's {page} bytes: {same['rps']} req/s, p99 "
-                         f"{same['p99_ms']} ms; cached / that: **{ratio(cached['rps'], same['rps'])}** (the rest of "
-                         "the gap to the hello ceiling is the body crossing the loopback).")
+                         f"{same['p99_ms']} ms, {cpu(same)} us of CPU per request; cached / that: "
+                         f"**{ratio(cached['rps'], same['rps'])}** (the rest of the gap to the hello ceiling is the "
+                         "body crossing the loopback).")
         for name, label in (("api_events_cached_zstd", "same page, zstd (compressed once per TTL)"),
                             ("api_events_cached_304", "same page, If-None-Match: its ETag (304)")):
             if name in http:
                 r = http[name]
-                lines.append(f"{label}: {r['rps']} req/s, p99 {r['p99_ms']} ms, "
+                lines.append(f"{label}: {r['rps']} req/s, p99 {r['p99_ms']} ms, {cpu(r)} us of CPU per request, "
                              f"**{ratio(r['rps'], cached['rps'])}** the cached 200.")
     codings = {r["coding"]: r["bytes"] for r in rows if r["kind"] == "coding"}
     if "identity" in codings and "api_events" in http:
@@ -240,7 +265,9 @@ def growth(results_path, doc_path):
 
 if __name__ == "__main__":
     mode = sys.argv[1]
-    if mode == "wrk":
+    if mode == "wrk" and len(sys.argv) > 3:
+        print(json.dumps(parse_wrk_measuring(sys.argv[2], sys.argv[3], sys.stdin)))
+    elif mode == "wrk":
         print(json.dumps(parse_wrk(sys.argv[2], sys.stdin.read())))
     elif mode == "pgbench":
         print(json.dumps(parse_pgbench(sys.argv[2], sys.argv[3])))
